@@ -1,0 +1,142 @@
+public import Logging
+
+/// Where Switchboard runs; `production` enforces encrypted secrets and a real provider.
+public enum DeploymentEnvironment: String, Sendable, CaseIterable {
+    case development, staging, production, test
+}
+
+/// A secret value (API key, bot token, master key). Prints as a mask, never as itself.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The secret itself: pass it to the one place that needs it, never to a log or a message.
+    public let value: String
+
+    /// Wraps a secret value.
+    public init(_ value: String) { self.value = value }
+
+    public var description: String { "[redacted]" }
+    public var debugDescription: String { "[redacted]" }
+}
+
+/// The wire format a provider speaks.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    case openAI = "openai"
+    case anthropic = "anthropic"
+    case openAICompatible = "openai-compatible"
+    case demo = "demo"
+}
+
+/// One LLM provider as configured: where it lives and how to authenticate.
+public struct ProviderConfiguration: Sendable, Hashable {
+    /// The provider's name as used everywhere (`openai`, `anthropic`, `groq`, `demo`…).
+    public var name: String
+    /// The wire format it speaks.
+    public var kind: ProviderKind
+    /// The API base URL.
+    public var baseURL: String
+    /// The API key, if any.
+    public var apiKey: Secret?
+    /// The variable that holds the API key (for messages: "set OPENAI_API_KEY").
+    public var apiKeyVariable: String?
+    /// OpenAI organization id, sent as a header when set.
+    public var organization: String?
+    /// Models an OpenAI-compatible provider serves (from `NAME_MODELS`).
+    public var models: [String]
+
+    /// Whether the provider can be called: a key is set, or (for compatible servers such as Ollama,
+    /// which need none) a base URL was declared.
+    public var isConfigured: Bool {
+        switch kind {
+        case .openAI, .anthropic: apiKey != nil
+        case .openAICompatible, .demo: true
+        }
+    }
+
+    /// Creates a provider configuration.
+    public init(name: String, kind: ProviderKind, baseURL: String, apiKey: Secret? = nil, apiKeyVariable: String? = nil, organization: String? = nil, models: [String] = []) {
+        self.name = name
+        self.kind = kind
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.apiKeyVariable = apiKeyVariable
+        self.organization = organization
+        self.models = models
+    }
+}
+
+/// Spend limits in USD, per provider per UTC hour and day, and across all providers per day.
+public struct QuotaSettings: Sendable, Hashable {
+    /// Per provider per UTC hour.
+    public var hourlyUSD: Double
+    /// Per provider per UTC day.
+    public var dailyUSD: Double
+    /// Across every provider per UTC day.
+    public var globalDailyUSD: Double
+}
+
+/// Feature switches from the seed guide's `LLM_ENABLE_*` variables.
+public struct FeatureFlags: Sendable, Hashable {
+    public var caching: Bool
+    public var streaming: Bool
+    public var personality: Bool
+    public var memory: Bool
+    public var costAlerts: Bool
+    public var metrics: Bool
+}
+
+/// Telegram bot settings.
+public struct TelegramSettings: Sendable, Hashable {
+    /// The bot token; the bot runs only when it is set.
+    public var token: Secret?
+    /// The Bot API base URL.
+    public var apiBaseURL: String
+    /// User and group ids allowed to talk to the bot; empty means everyone.
+    public var allowedUsers: [Int64]
+    /// User ids allowed to use admin commands.
+    public var adminUsers: [Int64]
+}
+
+/// Where a variable's value came from, for `config show`.
+public enum ValueSource: String, Sendable {
+    case environment = "environment"
+    case dotEnv = ".env"
+    case storedSecret = "stored secret"
+    case defaultValue = "default"
+}
+
+/// The whole configuration, validated. Build it with ``SettingsLoader``.
+public struct Settings: Sendable {
+    public var environment: DeploymentEnvironment
+    public var logLevel: Logger.Level
+    public var debugMode: Bool
+    /// Every declared provider, configured or not: openai, anthropic, then compatible ones.
+    public var providers: [ProviderConfiguration]
+    public var preferredProvider: String?
+    public var preferredModel: String?
+    public var quotas: QuotaSettings
+    public var features: FeatureFlags
+    /// Response cache time to live, in seconds.
+    public var cacheTTLSeconds: Int
+    public var masterKey: Secret?
+    public var telegram: TelegramSettings
+    /// The SQLite database file.
+    public var databasePath: String
+    public var theme: String
+    /// Where each known variable's value came from.
+    public var sources: [String: ValueSource]
+
+    /// The providers that can be called.
+    public var configuredProviders: [ProviderConfiguration] {
+        providers.filter(\.isConfigured)
+    }
+
+    /// `true` when no real provider is configured, so the offline demo provider answers instead.
+    public var usesDemoProvider: Bool { configuredProviders.isEmpty }
+
+    /// Names a request may be routed to, the demo provider included when it is active.
+    public var providerNames: [String] {
+        providers.map(\.name) + (usesDemoProvider ? [Self.demoProviderName] : [])
+    }
+
+    /// The name of the offline demo provider.
+    public static let demoProviderName = "demo"
+}

@@ -1,0 +1,71 @@
+/// Checks that look at several settings together (each variable on its own is checked as it is read).
+struct SettingsValidator {
+    let settings: Settings
+
+    func check(into report: inout ConfigReport) {
+        checkProviders(into: &report)
+        checkQuotas(into: &report)
+        checkSecurity(into: &report)
+        checkTelegram(into: &report)
+        if settings.features.caching && settings.cacheTTLSeconds == 0 {
+            report.warn(ConfigVariable.cacheTTL.name, "is 0, so cached answers expire at once; set LLM_ENABLE_CACHING=false to turn caching off")
+        }
+    }
+
+    private func checkProviders(into report: inout ConfigReport) {
+        if settings.usesDemoProvider {
+            let message = "No LLM providers configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY (or declare LLM_COMPATIBLE_PROVIDERS)"
+            if settings.environment == .production {
+                report.error(nil, message)
+            } else {
+                report.warn(nil, message + "; the offline demo provider answers meanwhile")
+            }
+        }
+        if let preferred = settings.preferredProvider {
+            let declared = settings.providers.map(\.name) + [Settings.demoProviderName]
+            if !declared.contains(preferred) {
+                report.error(ConfigVariable.preferredProvider.name, "unknown provider '\(preferred)': expected one of \(declared.joined(separator: ", "))")
+            } else if let provider = settings.providers.first(where: { $0.name == preferred }), !provider.isConfigured {
+                report.warn(ConfigVariable.preferredProvider.name, "'\(preferred)' is not configured (\(provider.apiKeyVariable ?? "its key") is not set); other providers will be used")
+            }
+        }
+    }
+
+    private func checkQuotas(into report: inout ConfigReport) {
+        let quotas = settings.quotas
+        if quotas.hourlyUSD > quotas.dailyUSD {
+            report.warn(ConfigVariable.hourlyQuota.name, "is above LLM_DAILY_QUOTA (\(quotas.hourlyUSD) > \(quotas.dailyUSD)), so the daily quota binds first")
+        }
+        if quotas.dailyUSD == 0 || quotas.globalDailyUSD == 0 {
+            report.warn(quotas.globalDailyUSD == 0 ? ConfigVariable.globalDailyLimit.name : ConfigVariable.dailyQuota.name,
+                        "is 0: every paid request will be refused")
+        }
+    }
+
+    private func checkSecurity(into report: inout ConfigReport) {
+        guard let key = settings.masterKey else {
+            if settings.environment == .production {
+                report.warn(ConfigVariable.masterKey.name, "not set: secrets cannot be stored encrypted in production; create one with `switchboard keygen`")
+            }
+            return
+        }
+        do {
+            let master = try MasterKey(key.value)
+            if !master.isGenerated {
+                report.warn(ConfigVariable.masterKey.name, "is a passphrase, not a key from `switchboard keygen`; a generated key is stronger")
+            }
+        } catch {
+            report.error(ConfigVariable.masterKey.name, "\(error)")
+        }
+    }
+
+    private func checkTelegram(into report: inout ConfigReport) {
+        guard settings.telegram.token != nil else { return }
+        if settings.telegram.allowedUsers.isEmpty {
+            report.warn(ConfigVariable.telegramAllowedUsers.name, "empty: anyone who finds the bot can spend your quota; list the allowed user and group ids")
+        }
+        if settings.telegram.adminUsers.isEmpty {
+            report.warn(ConfigVariable.telegramAdminUsers.name, "empty: nobody can use /stats, /providers or pin a model from Telegram")
+        }
+    }
+}

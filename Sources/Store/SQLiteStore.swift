@@ -1,0 +1,80 @@
+import Foundation
+package import GRDB
+
+/// Switchboard's SQLite database: one file in WAL mode, created and migrated when opened.
+///
+/// Several processes may use the same file at once (the console and `switchboard quota …`, say):
+/// WAL lets readers and one writer proceed together and a busy timeout waits out short locks.
+public final class SQLiteStore: Sendable {
+    /// The database file.
+    public let path: String
+    package let pool: DatabasePool
+
+    /// How long a write waits for another process's lock before failing.
+    static let busyTimeout: TimeInterval = 5
+
+    /// Opens (creating the file and its directory when missing) and migrates the database at `path`.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(.cannotCreateDirectory, path: path, "cannot create the database directory \(directory) for \(path): \(Self.reason(error)); create it or point SWITCHBOARD_DB elsewhere")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "switchboard"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Runs `body` in one write transaction, translating database errors.
+    package func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Runs `body` on a read-only snapshot, translating database errors.
+    package func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// The names of the applied migrations, oldest first.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        try read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    static func translate(_ error: any Error, path: String) -> StoreError {
+        guard let error = error as? DatabaseError else {
+            return StoreError(.cannotOpen, path: path, "cannot use the database \(path): \(reason(error))")
+        }
+        switch error.resultCode {
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+            return StoreError(.readOnly, path: path, "the database \(path) is read-only: Switchboard must write to it and to its directory; fix the permissions or point SWITCHBOARD_DB elsewhere")
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return StoreError(.corrupt, path: path, "\(path) is not a SQLite database or is damaged; move it aside (nothing will be overwritten) or point SWITCHBOARD_DB elsewhere")
+        case .SQLITE_FULL:
+            return StoreError(.diskFull, path: path, "the disk holding \(path) is full; free some space, nothing was written")
+        case .SQLITE_CANTOPEN:
+            return StoreError(.cannotOpen, path: path, "cannot open the database \(path): check that the path is a file Switchboard may create and write")
+        default:
+            return StoreError(.queryFailed, path: path, "database error in \(path): \(error.message ?? "SQLite code \(error.resultCode.rawValue)")")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,113 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The versioned schema. Add a new migration for every change; never edit an applied one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial", migrate: createInitialSchema)
+        return migrator
+    }
+
+    private static func createInitialSchema(_ db: Database) throws {
+        try db.create(table: "conversations") { t in
+            t.primaryKey("id", .text)
+            t.column("channel", .text).notNull()
+            t.column("title", .text).notNull().defaults(to: "")
+            t.column("user_id", .text)
+            t.column("persona", .text)
+            t.column("summary", .text).notNull().defaults(to: "")
+            t.column("key_facts", .text).notNull().defaults(to: "[]")
+            t.column("message_count", .integer).notNull().defaults(to: 0)
+            t.column("last_pruned_at", .datetime)
+            t.column("created_at", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+        try db.create(table: "messages") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.belongsTo("conversation", inTable: "conversations", onDelete: .cascade).notNull()
+            t.column("role", .text).notNull()
+            t.column("content", .text).notNull()
+            t.column("request_id", .text)
+            t.column("token_estimate", .integer)
+            t.column("created_at", .datetime).notNull()
+        }
+        // One row per provider attempt (or cache hit): the ledger budgets are summed from.
+        try db.create(table: "usage") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("request_id", .text).notNull()
+            t.column("conversation_id", .text)
+            t.column("user_id", .text)
+            t.column("provider", .text).notNull()
+            t.column("model", .text).notNull()
+            t.column("input_tokens", .integer).notNull().defaults(to: 0)
+            t.column("output_tokens", .integer).notNull().defaults(to: 0)
+            t.column("cache_read_tokens", .integer).notNull().defaults(to: 0)
+            t.column("cache_write_tokens", .integer).notNull().defaults(to: 0)
+            t.column("cost_usd", .double).notNull().defaults(to: 0)
+            t.column("cost_estimated", .boolean).notNull().defaults(to: false)
+            t.column("latency_ms", .integer)
+            t.column("ttft_ms", .integer)
+            t.column("cache_hit", .boolean).notNull().defaults(to: false)
+            t.column("route_reason", .text)
+            t.column("outcome", .text).notNull()
+            t.column("error_kind", .text)
+            t.column("created_at", .datetime).notNull()
+        }
+        try db.create(index: "usage_by_time", on: "usage", columns: ["created_at"])
+        try db.create(index: "usage_by_provider_time", on: "usage", columns: ["provider", "created_at"])
+        try db.create(index: "usage_by_user_time", on: "usage", columns: ["user_id", "created_at"])
+        try db.create(table: "cache_entries") { t in
+            t.primaryKey("key", .text)
+            t.column("provider", .text).notNull()
+            t.column("model", .text).notNull()
+            t.column("response", .text).notNull()
+            t.column("input_tokens", .integer).notNull()
+            t.column("output_tokens", .integer).notNull()
+            t.column("cost_usd", .double).notNull()
+            t.column("hits", .integer).notNull().defaults(to: 0)
+            t.column("created_at", .datetime).notNull()
+            t.column("expires_at", .datetime).notNull().indexed()
+        }
+        try db.create(table: "user_profiles") { t in
+            t.primaryKey("user_id", .text)
+            t.column("traits", .text).notNull().defaults(to: "{}")
+            t.column("persona", .text)
+            t.column("message_count", .integer).notNull().defaults(to: 0)
+            t.column("updated_at", .datetime).notNull()
+        }
+        try db.create(table: "provider_settings") { t in
+            t.primaryKey("provider", .text)
+            t.column("enabled", .boolean).notNull().defaults(to: true)
+            t.column("hourly_quota_usd", .double)
+            t.column("daily_quota_usd", .double)
+            t.column("updated_at", .datetime).notNull()
+        }
+        // Operator choices that are not per provider: the pinned model, the global limit…
+        try db.create(table: "runtime_settings") { t in
+            t.primaryKey("key", .text)
+            t.column("value", .text).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+        try db.create(table: "secrets") { t in
+            t.primaryKey("name", .text)
+            t.column("key_fingerprint", .text).notNull()
+            t.column("ciphertext", .blob).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+        try db.create(table: "error_log") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("source", .text).notNull()
+            t.column("kind", .text)
+            t.column("message", .text).notNull()
+            t.column("created_at", .datetime).notNull().indexed()
+        }
+        try db.create(table: "telegram_state") { t in
+            t.primaryKey("key", .text)
+            t.column("value", .text).notNull()
+        }
+        try db.create(table: "processed_updates") { t in
+            t.primaryKey("update_id", .integer)
+            t.column("processed_at", .datetime).notNull()
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Core
+import Foundation
+import Store
+
+/// The configuration as every command sees it: the environment over `.env` over stored secrets,
+/// validated, with the database opened.
+struct LoadedConfiguration {
+    var settings: Settings
+    var report: ConfigReport
+    /// `nil` when the database could not be opened (the report then says why).
+    var store: SQLiteStore?
+    /// The `.env` file consulted, and whether it exists.
+    var dotEnvPath: String
+    var dotEnvFound: Bool
+
+    /// The `.env` file in the working directory.
+    static var defaultDotEnvPath: String {
+        FileManager.default.currentDirectoryPath + "/.env"
+    }
+
+    static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = defaultDotEnvPath) -> LoadedConfiguration {
+        let (dotEnv, fileIssues) = SettingsLoader.readDotEnv(at: dotEnvPath)
+        var (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv).load()
+        report.warnings += fileIssues
+
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: settings.databasePath)
+        } catch {
+            report.errors.append(ConfigIssue(ConfigVariable.database.name, error.description))
+            return LoadedConfiguration(settings: settings, report: report, store: nil, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil)
+        }
+
+        let vault = SecretVault(store: store, masterKey: settings.masterKey, environment: settings.environment)
+        let (stored, secretIssues) = vault.openAll()
+        let storable = Set(SettingsLoader.storableSecretNames(environment: environment, dotEnv: dotEnv))
+        if !stored.isEmpty {
+            // Stored secrets only fill secret variables, so the database path and master key found in
+            // the first pass stay the same in the second.
+            (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv, storedSecrets: stored.filter { storable.contains($0.key) }).load()
+            report.warnings += fileIssues
+        }
+        report.errors += secretIssues
+        return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil)
+    }
+}

@@ -1,0 +1,130 @@
+import Testing
+
+@testable import Core
+
+@Suite struct SettingsLoaderTests {
+    let home = ["HOME": "/home/op"]
+
+    func load(_ environment: [String: String], dotEnv: String? = nil, stored: [String: String] = [:]) -> (Settings, ConfigReport) {
+        SettingsLoader(environment: home.merging(environment) { $1 }, dotEnv: dotEnv.map { DotEnvFile(contents: $0) }, storedSecrets: stored).load()
+    }
+
+    @Test func defaultsFollowTheSeedGuide() {
+        let (settings, report) = load([:])
+        #expect(settings.environment == .development)
+        #expect(settings.quotas == QuotaSettings(hourlyUSD: 20, dailyUSD: 100, globalDailyUSD: 1000))
+        #expect(settings.features == FeatureFlags(caching: true, streaming: true, personality: true, memory: true, costAlerts: true, metrics: false))
+        #expect(settings.cacheTTLSeconds == 3600)
+        #expect(settings.logLevel == .info)
+        #expect(settings.providers.map(\.baseURL) == ["https://api.openai.com/v1", "https://api.anthropic.com"])
+        #expect(settings.telegram.apiBaseURL == "https://api.telegram.org")
+        #expect(settings.databasePath == "/home/op/.local/share/switchboard/switchboard.sqlite3")
+        #expect(settings.usesDemoProvider)
+        #expect(report.isValid)
+        #expect(report.warnings.contains { $0.message.hasPrefix("No LLM providers configured") })
+    }
+
+    @Test func realEnvironmentWinsOverDotEnvWhichWinsOverStoredSecrets() {
+        let (settings, _) = load(
+            ["LLM_DAILY_QUOTA": "50"],
+            dotEnv: "LLM_DAILY_QUOTA=70\nLLM_HOURLY_QUOTA=7\nOPENAI_API_KEY=from-dotenv\n",
+            stored: ["OPENAI_API_KEY": "from-store", "ANTHROPIC_API_KEY": "stored-anthropic"])
+        #expect(settings.quotas.dailyUSD == 50)
+        #expect(settings.quotas.hourlyUSD == 7)
+        #expect(settings.providers[0].apiKey?.value == "from-dotenv")
+        #expect(settings.providers[1].apiKey?.value == "stored-anthropic")
+        #expect(settings.sources["LLM_DAILY_QUOTA"] == .environment)
+        #expect(settings.sources["LLM_HOURLY_QUOTA"] == .dotEnv)
+        #expect(settings.sources["ANTHROPIC_API_KEY"] == .storedSecret)
+        #expect(settings.sources["LLM_CACHE_TTL"] == .defaultValue)
+        #expect(!settings.usesDemoProvider)
+    }
+
+    @Test(arguments: [
+        ("LLM_DAILY_QUOTA", "abc", "expected an amount in USD"),
+        ("LLM_HOURLY_QUOTA", "-5", "0 or more USD"),
+        ("LLM_GLOBAL_DAILY_LIMIT", "lots", "expected an amount in USD"),
+        ("LLM_CACHE_TTL", "-1", "0 or more seconds"),
+        ("LLM_CACHE_TTL", "1h", "whole number of seconds"),
+        ("LLM_ENABLE_CACHING", "maybe", "expected true or false"),
+        ("LLM_PREFERRED_PROVIDER", "cohere", "unknown provider 'cohere'"),
+        ("OPENAI_BASE_URL", "api.openai.com/v1", "http:// or https:// URL"),
+        ("ANTHROPIC_BASE_URL", "ftp://x", "http:// or https:// URL"),
+        ("TELEGRAM_ALLOWED_USERS", "12,bob", "numeric Telegram ids"),
+        ("LOG_LEVEL", "LOUD", "expected one of TRACE"),
+        ("ENVIRONMENT", "prod", "expected one of development"),
+        ("LLM_MASTER_KEY", "short", "too short"),
+    ])
+    func badValuesAreErrorsNamingTheVariable(variable: String, value: String, expected: String) {
+        let (_, report) = load([variable: value])
+        #expect(!report.isValid)
+        let issue = report.errors.first { $0.variable == variable }
+        #expect(issue != nil, "no error for \(variable)")
+        #expect(issue?.message.contains(expected) == true, "\(issue?.message ?? "")")
+    }
+
+    @Test func unknownVariablesWarnWithASuggestion() {
+        let (_, report) = load(["LLM_DAILY_QOUTA": "5", "PATH": "/bin"], dotEnv: "SOMETHING_ELSE=1\n")
+        #expect(report.isValid)
+        let daily = report.warnings.first { $0.variable == "LLM_DAILY_QOUTA" }
+        #expect(daily?.message.contains("did you mean LLM_DAILY_QUOTA?") == true)
+        #expect(report.warnings.contains { $0.variable == "SOMETHING_ELSE" })
+        #expect(!report.warnings.contains { $0.variable == "PATH" })
+    }
+
+    @Test func compatibleProvidersAreDeclaredByName() {
+        let (settings, report) = load([
+            "LLM_COMPATIBLE_PROVIDERS": "groq, ollama",
+            "GROQ_BASE_URL": "https://api.groq.example/openai/v1/",
+            "GROQ_API_KEY": "gsk-1",
+            "GROQ_MODELS": "llama-3.1-8b-instant, mixtral",
+            "OLLAMA_BASE_URL": "http://localhost:11434/v1",
+            "OLLAMA_MODELS": "llama3",
+            "LLM_PREFERRED_PROVIDER": "ollama",
+        ])
+        #expect(report.isValid, "\(report.errors)")
+        let groq = settings.providers.first { $0.name == "groq" }
+        #expect(groq?.baseURL == "https://api.groq.example/openai/v1")
+        #expect(groq?.models == ["llama-3.1-8b-instant", "mixtral"])
+        #expect(groq?.apiKey?.value == "gsk-1")
+        #expect(settings.providers.first { $0.name == "ollama" }?.isConfigured == true)
+        #expect(settings.preferredProvider == "ollama")
+        #expect(!settings.usesDemoProvider)
+        #expect(!report.warnings.contains { $0.variable == "GROQ_MODELS" || $0.variable == "GROQ_BASE_URL" })
+    }
+
+    @Test func aCompatibleProviderWithoutBaseURLIsAnError() {
+        let (_, report) = load(["LLM_COMPATIBLE_PROVIDERS": "vllm"])
+        #expect(report.errors.contains { $0.variable == "VLLM_BASE_URL" })
+    }
+
+    @Test func productionWithoutProvidersIsInvalid() {
+        let (_, report) = load(["ENVIRONMENT": "production"])
+        #expect(!report.isValid)
+        #expect(report.errors.contains { $0.message.hasPrefix("No LLM providers configured") })
+        #expect(report.warnings.contains { $0.variable == "LLM_MASTER_KEY" })
+    }
+
+    @Test func telegramWithoutAllowListWarns() {
+        let (settings, report) = load(["TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_ADMIN_USERS": "42", "TELEGRAM_ALLOWED_USERS": ""])
+        #expect(settings.telegram.adminUsers == [42])
+        #expect(report.warnings.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" })
+    }
+
+    @Test func secretsNeverAppearInReportsOrDescriptions() {
+        let (settings, report) = load(["OPENAI_API_KEY": "sk-very-secret", "LLM_PREFERRED_PROVIDER": "nope"])
+        let everything = "\(report.errors) \(report.warnings) \(settings.providers) \(String(describing: settings.providers[0].apiKey))"
+        #expect(!everything.contains("sk-very-secret"))
+        #expect(settings.providers[0].apiKey?.value == "sk-very-secret")
+    }
+
+    @Test func envExampleListsEveryVariableWithItsDefault() throws {
+        let path = #filePath.replacingOccurrences(of: "Tests/CoreTests/SettingsLoaderTests.swift", with: ".env.example")
+        let file = DotEnvFile(contents: try String(contentsOfFile: path, encoding: .utf8))
+        #expect(file.issues.isEmpty, "\(file.issues)")
+        for variable in ConfigVariable.all {
+            #expect(file.values[variable.name] == variable.defaultValue, "\(variable.name) in .env.example")
+        }
+        #expect(ConfigVariable.envExample == (try String(contentsOfFile: path, encoding: .utf8)))
+    }
+}

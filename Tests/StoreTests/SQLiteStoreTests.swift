@@ -1,0 +1,68 @@
+import Core
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Store
+
+@Suite struct SQLiteStoreTests {
+    @Test func createsTheDirectoryAndMigratesInWALMode() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("nested/deeper/switchboard.sqlite3")
+        let store = try SQLiteStore(path: path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(try store.appliedMigrations() == ["v1-initial"])
+        let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let tables = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
+        for table in ["conversations", "messages", "usage", "cache_entries", "user_profiles", "provider_settings", "secrets", "error_log", "telegram_state", "processed_updates", "runtime_settings"] {
+            #expect(tables.contains(table), "missing table \(table)")
+        }
+    }
+
+    @Test func reopeningKeepsDataAndDoesNotMigrateTwice() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("db.sqlite3")
+        try SQLiteStore(path: path).saveProviderOverrides(ProviderOverrides(enabled: false, dailyQuotaUSD: 5), for: "openai")
+        let reopened = try SQLiteStore(path: path)
+        #expect(try reopened.providerOverrides()["openai"] == ProviderOverrides(enabled: false, dailyQuotaUSD: 5))
+        #expect(try reopened.appliedMigrations() == ["v1-initial"])
+    }
+
+    @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("garbage.sqlite3", String(repeating: "this is not sqlite ", count: 400))
+        do {
+            _ = try SQLiteStore(path: path)
+            Issue.record("opened a garbage file")
+        } catch {
+            #expect(error.code == .corrupt)
+            #expect(error.description.contains(path))
+        }
+        // Nothing was overwritten.
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("this is not sqlite"))
+    }
+
+    @Test func aDirectoryThatCannotBeCreatedGivesAClearError() throws {
+        let directory = try TemporaryDirectory()
+        let blocker = try directory.write("plain-file", "x")
+        let path = blocker + "/sub/db.sqlite3"
+        do {
+            _ = try SQLiteStore(path: path)
+            Issue.record("opened under a file")
+        } catch {
+            #expect(error.code == .cannotCreateDirectory)
+            #expect(error.description.contains(path))
+        }
+    }
+
+    @Test func aReadOnlyLocationGivesAClearError() throws {
+        // /proc refuses writes even to root, so this holds for any user running the tests.
+        do {
+            _ = try SQLiteStore(path: "/proc/switchboard-test/db.sqlite3")
+            Issue.record("opened under /proc")
+        } catch {
+            #expect(error.description.contains("/proc/switchboard-test/db.sqlite3"))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ConfigCommandTests {
+    @Test func checkOnAFreshMachineIsValidWithTheNoProviderWarning() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["config", "check"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("Configuration is valid"))
+        #expect(result.stdout.contains("No LLM providers configured"))
+    }
+
+    @Test func checkReportsBadValuesByNameAndExitsOne() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(".env", """
+            LLM_DAILY_QUOTA=abc
+            LLM_CACHE_TTL=-5
+            LLM_PREFERRED_PROVIDER=cohere
+            OPENAI_BASE_URL=not a url
+            LLM_DAILY_QOUTA=3
+            this line is broken
+            """)
+        let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["config", "check", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["valid"] as? Bool == false)
+        let errors = try #require(json["errors"] as? [String])
+        let warnings = try #require(json["warnings"] as? [String])
+        for variable in ["LLM_DAILY_QUOTA", "LLM_CACHE_TTL", "LLM_PREFERRED_PROVIDER", "OPENAI_BASE_URL"] {
+            #expect(errors.contains { $0.hasPrefix(variable + ":") }, "no error for \(variable): \(errors)")
+        }
+        #expect(warnings.contains { $0.contains("did you mean LLM_DAILY_QUOTA") })
+        #expect(warnings.contains { $0.contains(".env line 6") })
+    }
+
+    @Test func realEnvironmentWinsOverDotEnv() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(".env", "LLM_DAILY_QUOTA=abc\n")
+        let result = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["LLM_DAILY_QUOTA": "42"]).run(["config", "show", "--json"])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let global = try #require(json["global_settings"] as? [String: Any])
+        #expect(global["daily_quota"] as? Double == 42)
+    }
+
+    @Test func showRedactsSecretsAndLabelsTheDemoProvider() async throws {
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["TELEGRAM_BOT_TOKEN": "123:tg-canary-token"])
+        let fresh = try await runner.run(["config", "show"])
+        #expect(fresh.status == 0)
+        #expect(fresh.stdout.contains("offline demo provider, active because no provider key is set"))
+        #expect(!fresh.stdout.contains("tg-canary-token"))
+
+        var withKey = runner
+        withKey.environment["OPENAI_API_KEY"] = "sk-canary-secret-value"
+        withKey.environment["LLM_MASTER_KEY"] = "a passphrase that is long enough"
+        let shown = try await withKey.run(["config", "show"])
+        let json = try await withKey.run(["config", "show", "--json"])
+        let check = try await withKey.run(["config", "check"])
+        for output in [shown.stdout, shown.stderr, json.stdout, check.stdout] {
+            #expect(!output.contains("sk-canary-secret-value"))
+            #expect(!output.contains("tg-canary-token"))
+            #expect(!output.contains("a passphrase that is long enough"))
+        }
+        #expect(shown.stdout.contains("OPENAI_API_KEY set (environment)"))
+        #expect(shown.stdout.contains("offline demo provider, inactive"))
+    }
+
+    @Test func exampleMatchesTheRepositoryFile() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["config", "example"])
+        let repositoryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".env.example")
+        #expect(result.stdout == (try String(contentsOf: repositoryFile, encoding: .utf8)))
+    }
+
+    @Test func anUnusableDatabaseIsAClearErrorNotACrash() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("not-a-db.sqlite3", String(repeating: "garbage ", count: 500))
+        let result = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_DB": directory.file("not-a-db.sqlite3")]).run(["config", "check"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("SWITCHBOARD_DB: \(directory.file("not-a-db.sqlite3")) is not a SQLite database"))
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+}
