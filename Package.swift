@@ -24,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
     ],
     targets: [
         // C shims: typed wrappers for the C macros and variadic functions Swift cannot import.
@@ -106,10 +105,7 @@ let package = Package(
         // Test-only: fake provider and Telegram servers on 127.0.0.1, event recorder, manual clock.
         .target(
             name: "TestSupport",
-            dependencies: [
-                "Core",
-                .product(name: "FlyingFox", package: "FlyingFox"),
-            ],
+            dependencies: ["Core"],
             swiftSettings: strict
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: strict),

@@ -36,6 +36,10 @@ CURLcode sb_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 
+CURLcode sb_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 CURLcode sb_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
     return curl_easy_getinfo(handle, info, value);
 }
@@ -43,6 +47,8 @@ CURLcode sb_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value)
 CURLMcode sb_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+
+size_t sb_CURL_WRITEFUNC_PAUSE(void) { return CURL_WRITEFUNC_PAUSE; }
 
 const char *sb_curl_version(void) {
     return curl_version();
