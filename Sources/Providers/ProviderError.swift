@@ -7,6 +7,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case rateLimited = "rate_limited"
         case overloaded
         case authentication
+        /// The account has no credit left (OpenAI's `insufficient_quota`): retrying will not help.
+        case insufficientQuota = "insufficient_quota"
         case badRequest = "bad_request"
         case contextLengthExceeded = "context_length_exceeded"
         case modelNotFound = "model_not_found"
@@ -40,7 +42,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public var isRetryable: Bool {
         switch code {
         case .rateLimited, .overloaded, .serverError, .timeout, .connectionLost, .malformedResponse: true
-        case .authentication, .badRequest, .contextLengthExceeded, .modelNotFound, .cancelled: false
+        case .authentication, .insufficientQuota, .badRequest, .contextLengthExceeded, .modelNotFound, .cancelled: false
         }
     }
 

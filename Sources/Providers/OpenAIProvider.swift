@@ -1,0 +1,194 @@
+import Foundation
+public import HTTP
+
+/// OpenAI Chat Completions (`POST {base}/chat/completions`), and the OpenAI-compatible servers that
+/// copy it (OpenRouter, Ollama, vLLM, llama.cpp server, Groq…).
+///
+/// Streaming always asks for `stream_options.include_usage`, so the last chunk (with empty
+/// `choices`) carries the usage; a compatible server that sends none gets an estimate, marked so.
+public struct OpenAIProvider: LLMProvider {
+    /// OpenAI itself, or a server that speaks its format.
+    public enum Flavor: Sendable {
+        case openAI
+        case compatible
+    }
+
+    public let name: String
+    let baseURL: String
+    let apiKey: String?
+    let organization: String?
+    let flavor: Flavor
+    let transport: any HTTPTransport
+    let timeouts: HTTPTimeouts
+
+    /// The most bytes of an error body read for its message.
+    static let errorBodyLimit = 1 << 20
+
+    /// Creates a provider; `baseURL` has no trailing slash (e.g. `https://api.openai.com/v1`).
+    public init(name: String, baseURL: String, apiKey: String?, organization: String? = nil, flavor: Flavor, transport: any HTTPTransport, timeouts: HTTPTimeouts = HTTPTimeouts()) {
+        self.name = name
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.organization = organization
+        self.flavor = flavor
+        self.transport = transport
+        self.timeouts = timeouts
+    }
+
+    func httpRequest(_ request: ChatRequest, stream: Bool) -> HTTPRequest {
+        var body: [String: Any] = [
+            "model": request.model,
+            "messages": request.messages.map { ["role": $0.role.rawValue, "content": $0.content] },
+            "stream": stream,
+        ]
+        // OpenAI's current name for the limit; compatible servers mostly know only the older one.
+        body[flavor == .openAI ? "max_completion_tokens" : "max_tokens"] = request.maxOutputTokens
+        if stream { body["stream_options"] = ["include_usage": true] }
+        if let temperature = request.temperature { body["temperature"] = temperature }
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        if let organization { headers.append(("OpenAI-Organization", organization)) }
+        let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        return HTTPRequest(method: "POST", url: baseURL + "/chat/completions", headers: headers, body: data, timeouts: timeouts)
+    }
+
+    /// Sends the request and returns the response if its status is 2xx, else the mapped error.
+    func send(_ request: HTTPRequest) async throws(ProviderError) -> HTTPStreamingResponse {
+        let response: HTTPStreamingResponse
+        do {
+            response = try await transport.execute(request)
+        } catch {
+            throw ProviderError(error, provider: name)
+        }
+        guard (200..<300).contains(response.head.status) else {
+            let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []
+            throw ProviderError(status: response.head.status, body: body, headers: response.head, provider: name)
+        }
+        return response
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do throws(ProviderError) {
+                    let response = try await send(httpRequest(request, stream: true))
+                    try await OpenAIStreamReader(provider: name, request: request).read(response, into: continuation)
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Task.isCancelled ? ProviderError(.cancelled, provider: name, message: "cancelled") : error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
+        let response = try await send(httpRequest(request, stream: false))
+        let bytes: [UInt8]
+        do {
+            bytes = try await response.collect(upTo: OpenAIStreamReader.maxResponseBytes)
+        } catch {
+            throw ProviderError(error, provider: name)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let choices = object["choices"] as? [[String: Any]], let first = choices.first,
+            let message = first["message"] as? [String: Any]
+        else {
+            throw ProviderError(.malformedResponse, provider: name, status: response.head.status, message: "expected a chat completion, got: \(Self.excerpt(bytes))")
+        }
+        let text = message["content"] as? String ?? ""
+        let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage(
+            promptTokens: TokenEstimate.promptTokens(request.messages), outputTokens: TokenEstimate.tokens(in: text), isEstimated: true)
+        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage, stopReason: OpenAIStreamReader.stopReason(first["finish_reason"] as? String))
+    }
+
+    static func excerpt(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes.prefix(120), as: UTF8.self).filter { !$0.isNewline }
+        return text.isEmpty ? "an empty body" : "“\(text)”"
+    }
+}
+
+/// Turns an OpenAI event stream into ``ChatStreamEvent``s.
+struct OpenAIStreamReader {
+    let provider: String
+    let request: ChatRequest
+
+    /// An answer larger than this is not an answer.
+    static let maxResponseBytes = 16 << 20
+
+    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(ProviderError) {
+        let contentType = response.head["content-type"] ?? ""
+        if contentType.contains("text/html") {
+            throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
+        }
+        var parser = SSEParser()
+        var text = ""
+        var usage: TokenUsage?
+        var stopReason: StopReason = .endTurn
+        var done = false
+        var received = 0
+
+        func handle(_ event: ServerSentEvent) throws(ProviderError) {
+            guard event.data != "[DONE]" else {
+                done = true
+                return
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
+                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
+            }
+            if object["error"] != nil {
+                let body = ProviderErrorBody(object)
+                let code: ProviderError.Code = body.type == "overloaded_error" || body.code == "overloaded" ? .overloaded : .serverError
+                throw ProviderError(code, provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
+            }
+            if let parsed = Self.usage(object["usage"]) { usage = parsed }
+            for choice in object["choices"] as? [[String: Any]] ?? [] {
+                if let delta = choice["delta"] as? [String: Any], let content = delta["content"] as? String, !content.isEmpty {
+                    text += content
+                    continuation.yield(.delta(content))
+                }
+                if let reason = choice["finish_reason"] as? String { stopReason = Self.stopReason(reason) }
+            }
+        }
+
+        do {
+            for try await chunk in response.body {
+                received += chunk.count
+                if received > Self.maxResponseBytes {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(Self.maxResponseBytes) bytes")
+                }
+                for event in parser.parse(chunk) where !done {
+                    try handle(event)
+                }
+            }
+            if let last = parser.finish(), !done { try handle(last) }
+        } catch let error as ProviderError {
+            throw error
+        } catch let error as HTTPError {
+            throw ProviderError(error, provider: provider)
+        } catch {
+            throw ProviderError(.connectionLost, provider: provider, message: "\(error)")
+        }
+        guard done || usage != nil else {
+            throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before [DONE]")
+        }
+        let final = usage ?? TokenUsage(
+            promptTokens: TokenEstimate.promptTokens(request.messages), outputTokens: TokenEstimate.tokens(in: text), isEstimated: true)
+        continuation.yield(.finished(usage: final, stopReason: stopReason))
+    }
+
+    static func usage(_ value: Any?) -> TokenUsage? {
+        guard let usage = value as? [String: Any], let prompt = usage["prompt_tokens"] as? Int else { return nil }
+        let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int ?? 0
+        return TokenUsage(promptTokens: prompt, outputTokens: usage["completion_tokens"] as? Int ?? 0, cacheReadTokens: cached)
+    }
+
+    static func stopReason(_ reason: String?) -> StopReason {
+        switch reason {
+        case "stop", nil: .endTurn
+        case "length": .maxTokens
+        case "content_filter": .contentFilter
+        default: .other
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import HTTP
+
+extension ProviderError {
+    /// Maps a transport failure.
+    init(_ error: HTTPError, provider: String) {
+        let code: Code =
+            switch error.code {
+            case .connectTimeout, .firstByteTimeout, .idleTimeout, .totalTimeout: .timeout
+            case .couldNotConnect, .tls, .connectionLost: .connectionLost
+            case .invalidResponse, .responseTooLarge, .invalidURL, .other: .malformedResponse
+            case .cancelled: .cancelled
+            }
+        self.init(code, provider: provider, message: error.message)
+    }
+
+    /// Maps an HTTP error status and the provider's error body (`{"error": {"message", "type", "code"}}`,
+    /// the shape OpenAI, Anthropic and most compatible servers share).
+    init(status: Int, body: [UInt8], headers: HTTPResponseHead, provider: String) {
+        let parsed = ProviderErrorBody(body)
+        let retryAfter = Self.retryAfter(headers)
+        let code: Code
+        switch (status, parsed.code ?? parsed.type) {
+        case (_, "context_length_exceeded"), (413, _): code = .contextLengthExceeded
+        case (_, "insufficient_quota"): code = .insufficientQuota
+        case (400, _) where parsed.message.lowercased().contains("context") && parsed.message.lowercased().contains("length"): code = .contextLengthExceeded
+        case (400, _), (422, _): code = .badRequest
+        case (401, _), (403, _): code = .authentication
+        case (404, _): code = .modelNotFound
+        case (429, _): code = .rateLimited
+        case (529, _), (_, "overloaded_error"): code = .overloaded
+        default: code = status >= 500 ? .serverError : .badRequest
+        }
+        self.init(code, provider: provider, status: status, message: parsed.message.isEmpty ? "HTTP \(status)" : parsed.message, retryAfter: retryAfter)
+    }
+
+    /// Seconds from `retry-after-ms`, `retry-after` (seconds or an HTTP date).
+    static func retryAfter(_ head: HTTPResponseHead) -> Double? {
+        if let milliseconds = head["retry-after-ms"].flatMap(Double.init) { return milliseconds / 1000 }
+        guard let value = head["retry-after"] else { return nil }
+        if let seconds = Double(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+}
+
+/// The error object providers send: OpenAI `{"error": {…}}`, Anthropic `{"type": "error", "error": {…}}`.
+struct ProviderErrorBody {
+    var message: String
+    var type: String?
+    var code: String?
+
+    init(_ bytes: [UInt8]) {
+        if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+            self.init(object)
+        } else {
+            // Not JSON (an HTML error page, say): keep a short, printable excerpt.
+            self.init(message: String(decoding: bytes.prefix(200), as: UTF8.self).filter { !$0.isNewline }, type: nil, code: nil)
+        }
+    }
+
+    init(_ object: [String: Any]) {
+        let error = object["error"] as? [String: Any] ?? object
+        self.init(
+            message: error["message"] as? String ?? "",
+            type: error["type"] as? String,
+            code: (error["code"] as? String) ?? (error["code"] as? Int).map(String.init))
+    }
+
+    init(message: String, type: String?, code: String?) {
+        self.message = message
+        self.type = type
+        self.code = code
+    }
+}
