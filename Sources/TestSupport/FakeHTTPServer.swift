@@ -87,14 +87,19 @@ public final class FakeHTTPServer: Sendable {
 
     /// Stops accepting and closes every open connection.
     public func stop() {
-        let sockets = state.withLock { state -> Set<Int32> in
-            guard !state.stopped else { return [] }
+        // Once only: a second close of the listener's descriptor could close another server's,
+        // since descriptor numbers are reused.
+        // Connections are shut down under the lock: a connection thread closes its descriptor
+        // under the same lock, so a number reused by another server is never touched.
+        let first = state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
             state.stopped = true
-            return state.openSockets
+            for socket in state.openSockets { shutdown(socket, Int32(SHUT_RDWR)) }
+            return true
         }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for socket in sockets { shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
@@ -125,8 +130,10 @@ public final class FakeHTTPServer: Sendable {
     private func serve(_ socket: Int32, connection: Int) {
         let reader = RequestReader(socket: socket)
         defer {
-            state.withLock { _ = $0.openSockets.remove(socket) }
-            close(socket)
+            state.withLock { state in
+                state.openSockets.remove(socket)
+                close(socket)
+            }
         }
         while let (method, path, headers, body) = reader.next() {
             let request = Request(method: method, path: path, headers: headers, body: body, connection: connection)
