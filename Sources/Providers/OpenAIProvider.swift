@@ -138,8 +138,7 @@ struct OpenAIStreamReader {
             }
             if object["error"] != nil {
                 let body = ProviderErrorBody(object)
-                let code: ProviderError.Code = body.type == "overloaded_error" || body.code == "overloaded" ? .overloaded : .serverError
-                throw ProviderError(code, provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
+                throw ProviderError(ProviderError.streamErrorCode(type: body.type ?? body.code), provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
             }
             if let parsed = Self.usage(object["usage"]) { usage = parsed }
             for choice in object["choices"] as? [[String: Any]] ?? [] {

@@ -23,15 +23,36 @@ extension ProviderError {
         switch (status, parsed.code ?? parsed.type) {
         case (_, "context_length_exceeded"), (413, _): code = .contextLengthExceeded
         case (_, "insufficient_quota"): code = .insufficientQuota
-        case (400, _) where parsed.message.lowercased().contains("context") && parsed.message.lowercased().contains("length"): code = .contextLengthExceeded
+        case (400, _) where Self.mentionsContextLength(parsed.message): code = .contextLengthExceeded
         case (400, _), (422, _): code = .badRequest
-        case (401, _), (403, _): code = .authentication
+        case (401, _), (403, _), (_, "authentication_error"), (_, "permission_error"): code = .authentication
         case (404, _): code = .modelNotFound
         case (429, _): code = .rateLimited
         case (529, _), (_, "overloaded_error"): code = .overloaded
         default: code = status >= 500 ? .serverError : .badRequest
         }
         self.init(code, provider: provider, status: status, message: parsed.message.isEmpty ? "HTTP \(status)" : parsed.message, retryAfter: retryAfter)
+    }
+
+    /// Whether an error message speaks of a prompt longer than the model's window (OpenAI says
+    /// "maximum context length", Anthropic "prompt is too long").
+    static func mentionsContextLength(_ message: String) -> Bool {
+        let text = message.lowercased()
+        return text.contains("context length") || text.contains("context window") || text.contains("prompt is too long")
+    }
+
+    /// The code for an error `type` sent inside a stream (Anthropic's `error` event, or an OpenAI
+    /// chunk carrying `error`).
+    static func streamErrorCode(type: String?) -> Code {
+        switch type {
+        case "overloaded_error", "overloaded": .overloaded
+        case "rate_limit_error", "rate_limit_exceeded": .rateLimited
+        case "invalid_request_error": .badRequest
+        case "authentication_error", "permission_error": .authentication
+        case "not_found_error": .modelNotFound
+        case "request_too_large": .contextLengthExceeded
+        default: .serverError
+        }
     }
 
     /// Seconds from `retry-after-ms`, `retry-after` (seconds or an HTTP date).

@@ -14,7 +14,7 @@ public struct FakeLLMScript: Sendable {
         case htmlWith200
         /// Silence after this many chunks (0: accept and never answer).
         case stall(afterChunks: Int, for: Duration)
-        /// A 200 response of this many bytes of data events that never end.
+        /// A 200 response of this many bytes of data events, and no proper end.
         case huge(bytes: Int)
     }
 

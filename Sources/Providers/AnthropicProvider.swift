@@ -1,0 +1,200 @@
+import Foundation
+public import HTTP
+
+/// Anthropic Messages (`POST {base}/v1/messages`).
+///
+/// System messages are lifted into the top-level `system` field, consecutive messages of one role
+/// are merged (the API wants them alternating, starting with the user), and the streamed event
+/// sequence is followed to the end: `message_start` → content block deltas → `message_delta`
+/// (cumulative usage: the last value wins) → `message_stop`, with `ping` anywhere and an `error`
+/// event possible mid-stream.
+public struct AnthropicProvider: LLMProvider {
+    public let name: String
+    let baseURL: String
+    let apiKey: String
+    let transport: any HTTPTransport
+    let timeouts: HTTPTimeouts
+
+    /// The API version header every request carries.
+    static let apiVersion = "2023-06-01"
+    /// Stands in for the user's turn when a history starts with the assistant.
+    static let continuationPrompt = "(continuing our conversation)"
+
+    /// Creates a provider; `baseURL` has no trailing slash (e.g. `https://api.anthropic.com`).
+    public init(name: String = "anthropic", baseURL: String, apiKey: String, transport: any HTTPTransport, timeouts: HTTPTimeouts = HTTPTimeouts()) {
+        self.name = name
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.transport = transport
+        self.timeouts = timeouts
+    }
+
+    /// The request body's `system` and `messages`, shaped as the API requires.
+    static func shape(_ messages: [ChatMessage]) -> (system: String?, messages: [[String: String]]) {
+        let system = messages.filter { $0.role == .system }.map(\.content).filter { !$0.isEmpty }.joined(separator: "\n\n")
+        var turns: [(role: ChatMessage.Role, content: String)] = []
+        for message in messages where message.role != .system && !message.content.isEmpty {
+            if let last = turns.last, last.role == message.role {
+                turns[turns.count - 1].content += "\n\n" + message.content
+            } else {
+                turns.append((message.role, message.content))
+            }
+        }
+        if turns.first?.role == .assistant {
+            turns.insert((.user, continuationPrompt), at: 0)
+        }
+        return (system.isEmpty ? nil : system, turns.map { ["role": $0.role.rawValue, "content": $0.content] })
+    }
+
+    func httpRequest(_ request: ChatRequest, stream: Bool) -> HTTPRequest {
+        let shaped = Self.shape(request.messages)
+        var body: [String: Any] = ["model": request.model, "max_tokens": request.maxOutputTokens, "messages": shaped.messages, "stream": stream]
+        if let system = shaped.system { body["system"] = system }
+        if let temperature = request.temperature { body["temperature"] = temperature }
+        let headers: [(name: String, value: String)] = [
+            ("x-api-key", apiKey), ("anthropic-version", Self.apiVersion),
+            ("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json"),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        return HTTPRequest(method: "POST", url: baseURL + "/v1/messages", headers: headers, body: data, timeouts: timeouts)
+    }
+
+    func send(_ request: HTTPRequest) async throws(ProviderError) -> HTTPStreamingResponse {
+        let response: HTTPStreamingResponse
+        do {
+            response = try await transport.execute(request)
+        } catch {
+            throw ProviderError(error, provider: name)
+        }
+        guard (200..<300).contains(response.head.status) else {
+            let body = (try? await response.collect(upTo: OpenAIProvider.errorBodyLimit)) ?? []
+            throw ProviderError(status: response.head.status, body: body, headers: response.head, provider: name)
+        }
+        return response
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do throws(ProviderError) {
+                    let response = try await send(httpRequest(request, stream: true))
+                    try await AnthropicStreamReader(provider: name).read(response, into: continuation)
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Task.isCancelled ? ProviderError(.cancelled, provider: name, message: "cancelled") : error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
+        let response = try await send(httpRequest(request, stream: false))
+        let bytes: [UInt8]
+        do {
+            bytes = try await response.collect(upTo: OpenAIStreamReader.maxResponseBytes)
+        } catch {
+            throw ProviderError(error, provider: name)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let content = object["content"] as? [[String: Any]]
+        else {
+            throw ProviderError(.malformedResponse, provider: name, status: response.head.status, message: "expected a message, got: \(OpenAIProvider.excerpt(bytes))")
+        }
+        let text = content.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }.joined()
+        var usage = AnthropicUsage()
+        usage.merge(object["usage"])
+        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage.tokenUsage, stopReason: AnthropicStreamReader.stopReason(object["stop_reason"] as? String))
+    }
+}
+
+/// Anthropic's usage counts: `input_tokens` is only the uncached part of the prompt.
+struct AnthropicUsage {
+    var input = 0, output = 0, cacheRead = 0, cacheWrite = 0
+
+    /// Takes every count present in `value` (later values replace earlier ones: they are cumulative).
+    mutating func merge(_ value: Any?) {
+        guard let usage = value as? [String: Any] else { return }
+        if let value = usage["input_tokens"] as? Int { input = value }
+        if let value = usage["output_tokens"] as? Int { output = value }
+        if let value = usage["cache_read_input_tokens"] as? Int { cacheRead = value }
+        if let value = usage["cache_creation_input_tokens"] as? Int { cacheWrite = value }
+    }
+
+    var tokenUsage: TokenUsage {
+        TokenUsage(promptTokens: input + cacheRead + cacheWrite, outputTokens: output, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite)
+    }
+}
+
+/// Turns an Anthropic event stream into ``ChatStreamEvent``s.
+struct AnthropicStreamReader {
+    let provider: String
+
+    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(ProviderError) {
+        if (response.head["content-type"] ?? "").contains("text/html") {
+            throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
+        }
+        var parser = SSEParser()
+        var usage = AnthropicUsage()
+        var stopReason: StopReason = .endTurn
+        var stopped = false
+        var received = 0
+
+        func handle(_ event: ServerSentEvent) throws(ProviderError) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
+                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
+            }
+            switch object["type"] as? String ?? event.event {
+            case "message_start":
+                usage.merge((object["message"] as? [String: Any])?["usage"])
+            case "content_block_delta":
+                if let delta = object["delta"] as? [String: Any], delta["type"] as? String == "text_delta", let text = delta["text"] as? String, !text.isEmpty {
+                    continuation.yield(.delta(text))
+                }
+            case "message_delta":
+                usage.merge(object["usage"])
+                if let reason = (object["delta"] as? [String: Any])?["stop_reason"] as? String { stopReason = Self.stopReason(reason) }
+            case "message_stop":
+                stopped = true
+            case "error":
+                let body = ProviderErrorBody(object)
+                throw ProviderError(ProviderError.streamErrorCode(type: body.type), provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
+            default:
+                break  // ping, content_block_start/stop, and event types added later.
+            }
+        }
+
+        do {
+            for try await chunk in response.body {
+                received += chunk.count
+                if received > OpenAIStreamReader.maxResponseBytes {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(OpenAIStreamReader.maxResponseBytes) bytes")
+                }
+                for event in parser.parse(chunk) where !stopped {
+                    try handle(event)
+                }
+            }
+            if let last = parser.finish(), !stopped { try handle(last) }
+        } catch let error as ProviderError {
+            throw error
+        } catch let error as HTTPError {
+            throw ProviderError(error, provider: provider)
+        } catch {
+            throw ProviderError(.connectionLost, provider: provider, message: "\(error)")
+        }
+        guard stopped else {
+            throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before message_stop")
+        }
+        continuation.yield(.finished(usage: usage.tokenUsage, stopReason: stopReason))
+    }
+
+    static func stopReason(_ reason: String?) -> StopReason {
+        switch reason {
+        case "end_turn", nil: .endTurn
+        case "max_tokens": .maxTokens
+        case "stop_sequence": .stopSequence
+        case "refusal": .contentFilter
+        default: .other
+        }
+    }
+}
