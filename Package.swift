@@ -71,6 +71,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
+            resources: [.copy("Resources/models.json")],
             swiftSettings: strict
         ),
         .target(

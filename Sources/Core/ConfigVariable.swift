@@ -51,6 +51,7 @@ extension ConfigVariable {
     public static let telegramAllowedUsers = ConfigVariable("TELEGRAM_ALLOWED_USERS", "Comma-separated user and group ids allowed to use the bot; empty = everyone")
     public static let telegramAdminUsers = ConfigVariable("TELEGRAM_ADMIN_USERS", "Comma-separated user ids allowed to use admin commands")
     public static let database = ConfigVariable("SWITCHBOARD_DB", "SQLite database file; empty = $XDG_DATA_HOME/switchboard/switchboard.sqlite3 (~/.local/share/…)")
+    public static let modelsFile = ConfigVariable("SWITCHBOARD_MODELS_FILE", "A JSON model catalog merged over the bundled one by id (add models or change prices without a rebuild)")
     public static let theme = ConfigVariable("SWITCHBOARD_THEME", default: "default", "Console colour theme: a file name in themes/ without .toml")
 
     /// Every variable Switchboard knows, in the order `.env.example` documents them.
@@ -64,7 +65,7 @@ extension ConfigVariable {
         enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics,
         masterKey,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAdminUsers,
-        database, theme,
+        database, modelsFile, theme,
     ]
 
     /// Looks a variable up by name.

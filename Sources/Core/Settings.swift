@@ -120,6 +120,8 @@ public struct Settings: Sendable {
     public var telegram: TelegramSettings
     /// The SQLite database file.
     public var databasePath: String
+    /// The operator's model catalog file, merged over the bundled one.
+    public var modelsFile: String?
     public var theme: String
     /// Where each known variable's value came from.
     public var sources: [String: ValueSource]

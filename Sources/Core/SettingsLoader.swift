@@ -87,6 +87,7 @@ public struct SettingsLoader: Sendable {
             masterKey: values.secret(.masterKey),
             telegram: telegram,
             databasePath: values.string(.database).map(Self.expandingTilde) ?? Self.defaultDatabasePath(environment: environment),
+            modelsFile: values.string(.modelsFile).map(Self.expandingTilde),
             theme: values.string(.theme) ?? ConfigVariable.theme.defaultValue,
             sources: [:])
         settings.sources = sources(compatibleNames: compatibleNames)

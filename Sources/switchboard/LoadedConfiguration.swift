@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Gateway
 import Store
 
 /// The configuration as every command sees it: the environment over `.env` over stored secrets,
@@ -12,6 +13,8 @@ struct LoadedConfiguration {
     /// The `.env` file consulted, and whether it exists.
     var dotEnvPath: String
     var dotEnvFound: Bool
+    /// The model catalog (the bundled one when the operator's file is unusable; the report says why).
+    var catalog: ModelCatalog = ModelCatalog(entries: [])
 
     /// The `.env` file in the working directory.
     static var defaultDotEnvPath: String {
@@ -22,13 +25,14 @@ struct LoadedConfiguration {
         let (dotEnv, fileIssues) = SettingsLoader.readDotEnv(at: dotEnvPath)
         var (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv).load()
         report.warnings += fileIssues
+        let catalog = loadCatalog(settings: settings, report: &report)
 
         let store: SQLiteStore
         do {
             store = try SQLiteStore(path: settings.databasePath)
         } catch {
             report.errors.append(ConfigIssue(ConfigVariable.database.name, error.description))
-            return LoadedConfiguration(settings: settings, report: report, store: nil, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil)
+            return LoadedConfiguration(settings: settings, report: report, store: nil, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
         }
 
         let vault = SecretVault(store: store, masterKey: settings.masterKey, environment: settings.environment)
@@ -39,8 +43,20 @@ struct LoadedConfiguration {
             // the first pass stay the same in the second.
             (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv, storedSecrets: stored.filter { storable.contains($0.key) }).load()
             report.warnings += fileIssues
+            _ = loadCatalog(settings: settings, report: &report)
         }
         report.errors += secretIssues
-        return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil)
+        return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
+    }
+
+    /// The catalog with the operator's file merged in; a broken file is an error and the bundled
+    /// catalog is used meanwhile.
+    static func loadCatalog(settings: Settings, report: inout ConfigReport) -> ModelCatalog {
+        do {
+            return try ModelCatalog.load(overridesFile: settings.modelsFile)
+        } catch {
+            report.errors.append(ConfigIssue(settings.modelsFile == nil ? nil : ConfigVariable.modelsFile.name, error.message))
+            return (try? ModelCatalog.bundled()) ?? ModelCatalog(entries: [])
+        }
     }
 }
