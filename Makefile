@@ -3,7 +3,7 @@
 #   make test   installs system packages if missing and runs the whole test suite (swift test)
 
 SWIFT ?= swift
-ARGS ?= config show
+ARGS ?= chat "Hello! What can you do?"
 
 .PHONY: run test build deps clean
 

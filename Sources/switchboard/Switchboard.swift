@@ -8,6 +8,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "A Telegram bot backed by OpenAI, Anthropic and OpenAI-compatible models, with an operator console.",
         discussion: "Configuration comes from the environment and a .env file in the working directory; see .env.example.",
         subcommands: [
+            ChatCommand.self,
             ConfigCommand.self,
             KeygenCommand.self,
             SecretsCommand.self,

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ChatCommandTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func onAFreshMachineTheDemoProviderAnswersLabelled() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["chat", "Hello?"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("[demo] "))
+        #expect(result.stdout.hasSuffix("\n"))
+        #expect(result.stdout.contains("“Hello?”"))
+        #expect(result.stderr.contains("demo (offline demo) · switchboard-demo ·"))
+        #expect(result.stderr.contains("first token"))
+    }
+
+    @Test func streamsFromOpenAIAndSummarisesCost() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Paris is the capital of France.", promptTokens: 2_000, outputTokens: 300, cachedTokens: 1_024))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-cli-canary", "OPENAI_BASE_URL": fake.baseURL])
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "Capital of France?"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Paris is the capital of France.\n")
+        #expect(result.stderr.contains("openai · gpt-4o-mini · 2000 in / 300 out tokens · $0.000403"))
+        let sent = try #require(fake.requests.first?.json)
+        #expect(sent["model"] as? String == "gpt-4o-mini")
+        #expect((sent["messages"] as? [[String: String]])?.last?["content"] == "Capital of France?")
+        #expect(!result.stdout.contains("sk-cli-canary") && !result.stderr.contains("sk-cli-canary"))
+    }
+
+    @Test func jsonCarriesTheSeedsFields() async throws {
+        let fake = try FakeLLMServer(.anthropic, defaultScript: FakeLLMScript(text: "Bonjour.", promptTokens: 10, outputTokens: 4))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["ANTHROPIC_API_KEY": "sk-ant-x", "ANTHROPIC_BASE_URL": fake.baseURL])
+        let result = try await runner.run(["chat", "--json", "--model", "claude-haiku-4-5"], input: "Say hello in French\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try json(result.stdout)
+        #expect(object["response_content"] as? String == "Bonjour.")
+        #expect(object["model_used"] as? String == "claude-haiku-4-5")
+        #expect(object["provider"] as? String == "anthropic")
+        #expect(object["had_errors"] as? Bool == false)
+        #expect((object["usage"] as? [String: Any])?["output_tokens"] as? Int == 4)
+        #expect(abs((object["cost_estimate"] as? Double ?? 0) - (10 * 1.0 + 4 * 5.0) / 1_000_000) < 1e-12)
+        #expect((fake.requests.first?.json?["messages"] as? [[String: String]])?.first?["content"] == "Say hello in French")
+    }
+
+    @Test func noStreamWaitsForTheWholeAnswer() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "All at once."))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL])
+        let result = try await runner.run(["chat", "--no-stream", "--model", "gpt-4o-mini", "hi"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "All at once.\n")
+        #expect(fake.requests.first?.json?["stream"] as? Bool == false)
+        #expect(result.stderr.contains("not streamed"))
+    }
+
+    @Test func aProviderFailureIsOneLineAndExitCodeOne() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: .failing(.status(429, type: "rate_limit_exceeded", message: "Rate limit reached", retryAfter: "3")))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-fail-canary", "OPENAI_BASE_URL": fake.baseURL])
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "hi"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: openai 429 rate_limited: Rate limit reached, retry after 3s\n")
+        let jsonResult = try await runner.run(["chat", "--json", "--model", "gpt-4o-mini", "hi"])
+        #expect(jsonResult.status == 1)
+        let object = try json(jsonResult.stdout)
+        #expect(object["had_errors"] as? Bool == true)
+        #expect((object["error_details"] as? String)?.contains("rate_limited") == true)
+        #expect(!jsonResult.stdout.contains("sk-fail-canary"))
+    }
+
+    @Test func aCompatibleProviderWithoutUsageIsMarkedEstimated() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Local answer.", includeUsage: false))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "LLM_COMPATIBLE_PROVIDERS": "local", "LOCAL_BASE_URL": fake.baseURL, "LOCAL_MODELS": "llama3.1",
+        ])
+        let result = try await runner.run(["chat", "--provider", "local", "hi"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Local answer.\n")
+        #expect(result.stderr.contains("(estimated)"))
+        #expect(result.stderr.contains("cost unknown"))
+        #expect(result.stderr.contains("warning: llama3.1 is not in the model catalog"))
+        #expect(fake.requests.first?.headers["authorization"] == nil)
+    }
+
+    @Test(arguments: [
+        (["chat", "--provider", "openai", "hi"], "openai is not configured: OPENAI_API_KEY is not set"),
+        (["chat", "--provider", "cohere", "hi"], "unknown provider 'cohere'"),
+        (["chat", "--model", "claude-3-haiku-20240307", "--provider", "anthropic", "hi"], "anthropic is not configured"),
+        (["chat", ""], "no message"),
+    ])
+    func badRequestsAreClearErrors(arguments: [String], expected: String) async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await SwitchboardProcess(workingDirectory: directory.path).run(arguments)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+    }
+
+    @Test func retiredAndUnknownModelsAreRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9"])
+        let retired = try await runner.run(["chat", "--model", "gpt-3.5-turbo", "hi"])
+        #expect(retired.stderr.contains("gpt-3.5-turbo is retired"))
+        let unknown = try await runner.run(["chat", "--provider", "openai", "--model", "gpt-9", "hi"])
+        #expect(unknown.stderr.contains("gpt-9 is not in the model catalog, so its cost is unknown"))
+    }
+}
