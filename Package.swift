@@ -13,7 +13,10 @@ let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchboard", targets: ["switchboard"])
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        // For the benchmark package in Benchmarks/, which measures the modules directly.
+        .library(name: "SwitchboardKit", targets: ["Core", "Store", "HTTP", "Providers", "Gateway"]),
+        .library(name: "SwitchboardTestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -79,6 +79,10 @@ final class CurlLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex(Inbox())
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// When to look for expired first-byte and idle timers next. Activity only moves a transfer's
+    /// deadline later, so checking at the earliest deadline seen never misses one, and the busy
+    /// loop does not walk every transfer on every wake-up.
+    private var nextTimeoutCheck = ContinuousClock.now
 
     /// The longest the loop sleeps before checking its own timeouts again.
     static let maximumPoll = Duration.milliseconds(250)
@@ -131,9 +135,12 @@ final class CurlLoop: @unchecked Sendable {
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             collectCompleted()
-            let nextDeadline = enforceTimeouts(now: .now)
+            let now = ContinuousClock.now
+            if now >= nextTimeoutCheck {
+                nextTimeoutCheck = enforceTimeouts(now: now)
+            }
             var descriptors: Int32 = 0
-            curl_multi_poll(multi, nil, 0, Int32(Self.milliseconds(until: nextDeadline)), &descriptors)
+            curl_multi_poll(multi, nil, 0, Int32(Self.milliseconds(until: nextTimeoutCheck)), &descriptors)
         }
     }
 
@@ -145,6 +152,7 @@ final class CurlLoop: @unchecked Sendable {
         if let caFile = options.caFile { sb_curl_easy_setopt_string(transfer.easy, CURLOPT_CAINFO, caFile) }
         transfer.startedAt = .now
         active[transfer.easy] = transfer
+        if let deadline = transfer.nextDeadline, deadline < nextTimeoutCheck { nextTimeoutCheck = deadline }
         let code = curl_multi_add_handle(multi, transfer.easy)
         if code != CURLM_OK {
             finish(transfer, error: HTTPError(.other, "libcurl refused the request: \(String(cString: curl_multi_strerror(code)))"))
