@@ -189,6 +189,7 @@ final class CurlLoop: @unchecked Sendable {
     private func finish(_ transfer: CurlTransfer, error: HTTPError?) {
         curl_multi_remove_handle(multi, transfer.easy)
         active.removeValue(forKey: transfer.easy)
+        transfer.release()
         if let error {
             transfer.fail(error)
         } else {

@@ -71,10 +71,24 @@ final class CurlTransfer: @unchecked Sendable {
         sb_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
     }
 
+    /// Set once the I/O thread has cleaned up the easy handle.
+    private var released = false
+
     deinit {
-        curl_easy_cleanup(easy)
+        // A transfer that reached the I/O thread was released there; one that never did (refused
+        // before start) is cleaned up here, where nothing else can be using it.
+        if !released { curl_easy_cleanup(easy) }
         curl_slist_free_all(headerList)
         errorBuffer.deallocate()
+    }
+
+    /// Frees the easy handle. Called on the I/O thread after the handle left the multi handle:
+    /// libcurl handles must not be used from two threads at once, and the consumer's thread,
+    /// where the last reference may drop, could otherwise run this during `curl_multi_perform`.
+    func release() {
+        guard !released else { return }
+        released = true
+        curl_easy_cleanup(easy)
     }
 
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }

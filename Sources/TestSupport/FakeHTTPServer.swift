@@ -98,11 +98,14 @@ public final class FakeHTTPServer: Sendable {
             return true
         }
         guard first else { return }
+        // Only shut the listener down here (accept fails at once); the accept thread closes it as
+        // it leaves. Closing it here would free its number for another server while the accept
+        // thread, perhaps not even started yet, could still call accept on that number.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else {
