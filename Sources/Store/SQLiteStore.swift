@@ -22,6 +22,14 @@ public final class SQLiteStore: Sendable {
         } catch {
             throw StoreError(.cannotCreateDirectory, path: path, "cannot create the database directory \(directory) for \(path): \(Self.reason(error)); create it or point SWITCHBOARD_DB elsewhere")
         }
+        // SQLite in WAL mode writes the file and creates -wal and -shm files beside it: say so
+        // plainly rather than let SQLite fail with "unable to open".
+        if FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0 {
+            throw StoreError(.readOnly, path: path, "the database \(path) is read-only (\(String(cString: strerror(errno)))): Switchboard must write to it; fix its permissions or point SWITCHBOARD_DB elsewhere")
+        }
+        if access(directory, W_OK) != 0 {
+            throw StoreError(.readOnly, path: path, "the directory \(directory) is read-only (\(String(cString: strerror(errno)))): SQLite needs to create \(URL(fileURLWithPath: path).lastPathComponent)-wal and -shm files there; fix its permissions or point SWITCHBOARD_DB elsewhere")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "switchboard"
