@@ -46,6 +46,11 @@ extension ConfigVariable {
     public static let openAIBaseURL = ConfigVariable("OPENAI_BASE_URL", default: "https://api.openai.com/v1", "OpenAI API base URL; requests go to {base}/chat/completions")
     public static let anthropicBaseURL = ConfigVariable("ANTHROPIC_BASE_URL", default: "https://api.anthropic.com", "Anthropic API base URL; requests go to {base}/v1/messages")
     public static let compatibleProviders = ConfigVariable("LLM_COMPATIBLE_PROVIDERS", "Extra OpenAI-compatible providers, comma-separated names (e.g. groq,ollama); each NAME reads NAME_BASE_URL, NAME_API_KEY and NAME_MODELS")
+    public static let caFile = ConfigVariable("SWITCHBOARD_CA_FILE", "PEM file of CA certificates to trust for HTTPS instead of the system's (TLS verification stays on)")
+    public static let connectTimeout = ConfigVariable("SWITCHBOARD_CONNECT_TIMEOUT", default: "10", "Seconds to establish a connection to a provider")
+    public static let firstByteTimeout = ConfigVariable("SWITCHBOARD_FIRST_BYTE_TIMEOUT", default: "60", "Seconds from sending a request to the first byte of the answer")
+    public static let idleTimeout = ConfigVariable("SWITCHBOARD_IDLE_TIMEOUT", default: "30", "Longest silence in seconds in the middle of a streamed answer")
+    public static let requestTimeout = ConfigVariable("SWITCHBOARD_REQUEST_TIMEOUT", default: "300", "Seconds a whole request may take, answer included")
     public static let telegramBotToken = ConfigVariable("TELEGRAM_BOT_TOKEN", secret: true, "Telegram bot token from @BotFather; enables the bot")
     public static let telegramAPIBaseURL = ConfigVariable("TELEGRAM_API_BASE_URL", default: "https://api.telegram.org", "Telegram Bot API base URL (a local Bot API server works too)")
     public static let telegramAllowedUsers = ConfigVariable("TELEGRAM_ALLOWED_USERS", "Comma-separated user and group ids allowed to use the bot; empty = everyone")
@@ -64,6 +69,7 @@ extension ConfigVariable {
         dailyQuota, hourlyQuota, globalDailyLimit, enableCostAlerts,
         enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics,
         masterKey,
+        caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAdminUsers,
         database, modelsFile, theme,
     ]

@@ -95,6 +95,15 @@ public struct TelegramSettings: Sendable, Hashable {
     public var adminUsers: [Int64]
 }
 
+/// How Switchboard talks HTTP to providers (and Telegram): timeouts in seconds and the CA file.
+public struct NetworkSettings: Sendable, Hashable {
+    public var caFile: String?
+    public var connectTimeout: Int
+    public var firstByteTimeout: Int
+    public var idleTimeout: Int
+    public var requestTimeout: Int
+}
+
 /// Where a variable's value came from, for `config show`.
 public enum ValueSource: String, Sendable {
     case environment = "environment"
@@ -117,6 +126,7 @@ public struct Settings: Sendable {
     /// Response cache time to live, in seconds.
     public var cacheTTLSeconds: Int
     public var masterKey: Secret?
+    public var network: NetworkSettings
     public var telegram: TelegramSettings
     /// The SQLite database file.
     public var databasePath: String

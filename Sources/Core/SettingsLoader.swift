@@ -85,6 +85,10 @@ public struct SettingsLoader: Sendable {
             quotas: quotas, features: features,
             cacheTTLSeconds: values.seconds(.cacheTTL),
             masterKey: values.secret(.masterKey),
+            network: NetworkSettings(
+                caFile: values.string(.caFile).map(Self.expandingTilde),
+                connectTimeout: values.positiveSeconds(.connectTimeout), firstByteTimeout: values.positiveSeconds(.firstByteTimeout),
+                idleTimeout: values.positiveSeconds(.idleTimeout), requestTimeout: values.positiveSeconds(.requestTimeout)),
             telegram: telegram,
             databasePath: values.string(.database).map(Self.expandingTilde) ?? Self.defaultDatabasePath(environment: environment),
             modelsFile: values.string(.modelsFile).map(Self.expandingTilde),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks that look at several settings together (each variable on its own is checked as it is read).
 struct SettingsValidator {
     let settings: Settings
@@ -7,6 +9,12 @@ struct SettingsValidator {
         checkQuotas(into: &report)
         checkSecurity(into: &report)
         checkTelegram(into: &report)
+        if let caFile = settings.network.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            report.error(ConfigVariable.caFile.name, "cannot read \(caFile): expected a PEM file of CA certificates")
+        }
+        if settings.network.requestTimeout < settings.network.firstByteTimeout {
+            report.warn(ConfigVariable.requestTimeout.name, "is shorter than SWITCHBOARD_FIRST_BYTE_TIMEOUT, so a slow first token ends the request first")
+        }
         if settings.features.caching && settings.cacheTTLSeconds == 0 {
             report.warn(ConfigVariable.cacheTTL.name, "is 0, so cached answers expire at once; set LLM_ENABLE_CACHING=false to turn caching off")
         }

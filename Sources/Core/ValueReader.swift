@@ -76,6 +76,14 @@ struct ValueReader {
         return value
     }
 
+    /// A whole number of seconds, at least 1 (a timeout of 0 would fail every request).
+    mutating func positiveSeconds(_ variable: ConfigVariable) -> Int {
+        let value = seconds(variable)
+        guard value == 0 else { return value }
+        report.error(variable.name, "expected at least 1 second, got 0")
+        return Int(variable.defaultValue) ?? 1
+    }
+
     /// An http(s) URL with a host; a trailing slash is dropped.
     mutating func url(_ variable: ConfigVariable) -> String {
         url(named: variable.name, default: variable.defaultValue) ?? variable.defaultValue

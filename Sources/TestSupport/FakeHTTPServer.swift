@@ -15,7 +15,10 @@ public final class FakeHTTPServer: Sendable {
     /// A request as the server read it.
     public struct Request: Sendable {
         public let method: String
+        /// The path, also when the request line carried an absolute URI (as through a proxy).
         public let path: String
+        /// The absolute URI of the request line, when the client sent one (it does to a proxy).
+        public let absoluteURI: String?
         /// Header fields by lower-cased name.
         public let headers: [String: String]
         public let body: Data
@@ -139,7 +142,9 @@ public final class FakeHTTPServer: Sendable {
             }
         }
         while let (method, path, headers, body) = reader.next() {
-            let request = Request(method: method, path: path, headers: headers, body: body, connection: connection)
+            let absolute = path.contains("://") ? path : nil
+            let plainPath = absolute.flatMap { URLComponents(string: $0)?.path } ?? path
+            let request = Request(method: method, path: plainPath, absoluteURI: absolute, headers: headers, body: body, connection: connection)
             state.withLock { $0.requests.append(request) }
             let writer = ResponseWriter(socket: socket)
             handler(request, writer)

@@ -146,7 +146,8 @@ struct ChatTarget {
         guard let configuration = settings.providers.first(where: { $0.name == name }) else {
             throw Failure(message: "unknown provider '\(name)': expected one of \(settings.providerNames.joined(separator: ", "))")
         }
-        guard configuration.isConfigured, let provider = ProviderFactory.make(configuration, transport: CurlHTTPClient()) else {
+        let transport = CurlHTTPClient(options: CurlHTTPClient.Options(settings.network))
+        guard configuration.isConfigured, let provider = ProviderFactory.make(configuration, transport: transport, timeouts: HTTPTimeouts(settings.network)) else {
             throw Failure(message: "\(name) is not configured: \(configuration.apiKeyVariable ?? "its key") is not set")
         }
         if overrides[name]?.enabled == false {

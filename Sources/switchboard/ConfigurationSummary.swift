@@ -83,6 +83,12 @@ struct ConfigurationSummary {
         row("memory", onOff(settings.features.memory))
         row("metrics", onOff(settings.features.metrics))
         lines.append("")
+        lines.append("Network")
+        let network = settings.network
+        row("timeouts", "connect \(network.connectTimeout) s, first byte \(network.firstByteTimeout) s, idle \(network.idleTimeout) s, whole request \(network.requestTimeout) s")
+        row("CA certificates", network.caFile ?? "the system's")
+        row("proxy", "from https_proxy / http_proxy / no_proxy when set (libcurl)")
+        lines.append("")
         lines.append("Telegram")
         row("bot", settings.telegram.token == nil ? "TELEGRAM_BOT_TOKEN not set (bot off)" : "TELEGRAM_BOT_TOKEN set (\(settings.sources[ConfigVariable.telegramBotToken.name]?.rawValue ?? "environment"))")
         row("api", settings.telegram.apiBaseURL)
@@ -135,6 +141,11 @@ struct ConfigurationSummary {
                 "api_base_url": settings.telegram.apiBaseURL,
                 "allowed_users": settings.telegram.allowedUsers,
                 "admin_users": settings.telegram.adminUsers,
+            ] as [String: Any],
+            "network": [
+                "ca_file": settings.network.caFile ?? NSNull(),
+                "connect_timeout": settings.network.connectTimeout, "first_byte_timeout": settings.network.firstByteTimeout,
+                "idle_timeout": settings.network.idleTimeout, "request_timeout": settings.network.requestTimeout,
             ] as [String: Any],
             "master_key": settings.masterKey == nil ? "not set" : "set",
             "theme": settings.theme,

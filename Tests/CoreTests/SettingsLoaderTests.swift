@@ -128,3 +128,14 @@ import Testing
         #expect(ConfigVariable.envExample == (try String(contentsOfFile: path, encoding: .utf8)))
     }
 }
+
+@Suite struct NetworkSettingsTests {
+    @Test func timeoutsHaveDefaultsAndMustBePositive() {
+        let (defaults, _) = SettingsLoader(environment: [:]).load()
+        #expect(defaults.network == NetworkSettings(caFile: nil, connectTimeout: 10, firstByteTimeout: 60, idleTimeout: 30, requestTimeout: 300))
+        let (settings, report) = SettingsLoader(environment: ["SWITCHBOARD_IDLE_TIMEOUT": "0", "SWITCHBOARD_CONNECT_TIMEOUT": "3"]).load()
+        #expect(settings.network.connectTimeout == 3)
+        #expect(settings.network.idleTimeout == 30)
+        #expect(report.errors.contains { $0.variable == "SWITCHBOARD_IDLE_TIMEOUT" && $0.message.contains("at least 1 second") })
+    }
+}

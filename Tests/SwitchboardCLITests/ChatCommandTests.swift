@@ -111,3 +111,40 @@ import TestSupport
         #expect(unknown.stderr.contains("gpt-9 is not in the model catalog, so its cost is unknown"))
     }
 }
+
+@Suite struct ChatNetworkTests {
+    @Test func requestsGoThroughTheProxyFromTheEnvironment() async throws {
+        // The fake plays the proxy: the client sends it the absolute URI of a host that does not
+        // exist, which only a proxy can serve.
+        let proxy = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Via the proxy."))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://api.openai.invalid/v1",
+            "http_proxy": proxy.baseURL.replacingOccurrences(of: "/v1", with: ""),
+        ])
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "hi"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Via the proxy.\n")
+        #expect(proxy.requests.first?.absoluteURI == "http://api.openai.invalid/v1/chat/completions")
+    }
+
+    @Test func configuredTimeoutsApply() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: .failing(.stall(afterChunks: 0, for: .seconds(10))))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL, "SWITCHBOARD_FIRST_BYTE_TIMEOUT": "1",
+        ])
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "hi"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("openai timeout: no response within 1.0 seconds"), "\(result.stderr)")
+        fake.stop()
+    }
+
+    @Test func anUnreadableCAFileIsAConfigurationError() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_CA_FILE": directory.file("missing.pem")])
+            .run(["config", "check"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("SWITCHBOARD_CA_FILE: cannot read"))
+    }
+}
