@@ -10,6 +10,8 @@ public struct FakeLLMScript: Sendable {
         case errorEvent(afterChunks: Int, type: String, message: String)
         /// Bytes that are not an event stream, with status 200.
         case garbage
+        /// Status 200 with JSON cut off halfway (a whole body when not streaming, one event when streaming).
+        case truncatedJSON
         /// An HTML page with status 200, as a misconfigured proxy sends.
         case htmlWith200
         /// Silence after this many chunks (0: accept and never answer).

@@ -62,6 +62,14 @@ public final class FakeLLMServer: Sendable {
             writer.end()
         case .htmlWith200?:
             writer.respond(status: 200, headers: [("Content-Type", "text/html")], body: "<html><body><h1>Welcome to nginx!</h1></body></html>")
+        case .truncatedJSON?:
+            if request.json?["stream"] as? Bool == true {
+                writer.head(status: 200, headers: [("Content-Type", "text/event-stream")])
+                writer.send("data: {\"type\":\"content_block_delta\",\"choices\":[{\"delta\":{\"content\":\"Hel\n\n")
+                writer.end()
+            } else {
+                writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: "{\"id\":\"x\",\"content\":[{\"type\":\"te")
+            }
         case .stall(0, let duration)?:
             writer.pause(duration)
         case .huge(let bytes)?:

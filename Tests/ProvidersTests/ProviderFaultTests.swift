@@ -96,6 +96,21 @@ import TestSupport
     }
 
     @Test(arguments: wires)
+    func aTenMegabyteStreamWithoutAnEndIsATypedError(wire: FakeLLMServer.Wire) async throws {
+        let fake = try FakeLLMServer(wire, defaultScript: .failing(.huge(bytes: 10 << 20)))
+        _ = await H.expectFailure(H.provider(fake), .connectionLost)
+    }
+
+    @Test(arguments: wires)
+    func truncatedJSONIsAMalformedResponse(wire: FakeLLMServer.Wire) async throws {
+        let fake = try FakeLLMServer(wire, defaultScript: .failing(.truncatedJSON))
+        _ = await H.expectFailure(H.provider(fake), .malformedResponse)
+        await #expect { try await H.provider(fake).complete(H.request) } throws: { error in
+            (error as? ProviderError)?.code == .malformedResponse
+        }
+    }
+
+    @Test(arguments: wires)
     func nothingListeningIsConnectionLost(wire: FakeLLMServer.Wire) async throws {
         let fake = try FakeLLMServer(wire)
         fake.stop()
