@@ -59,47 +59,21 @@ public struct AnthropicProvider: LLMProvider {
         return HTTPRequest(method: "POST", url: baseURL + "/v1/messages", headers: headers, body: data, timeouts: timeouts)
     }
 
-    func send(_ request: HTTPRequest) async throws(ProviderError) -> HTTPStreamingResponse {
-        let response: HTTPStreamingResponse
-        do {
-            response = try await transport.execute(request)
-        } catch {
-            throw ProviderError(error, provider: name)
-        }
-        guard (200..<300).contains(response.head.status) else {
-            let body = (try? await response.collect(upTo: OpenAIProvider.errorBodyLimit)) ?? []
-            throw ProviderError(status: response.head.status, body: body, headers: response.head, provider: name)
-        }
-        return response
-    }
+    var http: ProviderTransport { ProviderTransport(provider: name, transport: transport) }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do throws(ProviderError) {
-                    let response = try await send(httpRequest(request, stream: true))
-                    try await AnthropicStreamReader(provider: name).read(response, into: continuation)
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: Task.isCancelled ? ProviderError(.cancelled, provider: name, message: "cancelled") : error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        http.stream { [self] continuation throws(ProviderError) in
+            let response = try await http.send(httpRequest(request, stream: true))
+            try await AnthropicStreamReader(provider: name).read(response, into: continuation)
         }
     }
 
     public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
-        let response = try await send(httpRequest(request, stream: false))
-        let bytes: [UInt8]
-        do {
-            bytes = try await response.collect(upTo: OpenAIStreamReader.maxResponseBytes)
-        } catch {
-            throw ProviderError(error, provider: name)
-        }
+        let (head, bytes) = try await http.sendAndCollect(httpRequest(request, stream: false))
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let content = object["content"] as? [[String: Any]]
         else {
-            throw ProviderError(.malformedResponse, provider: name, status: response.head.status, message: "expected a message, got: \(OpenAIProvider.excerpt(bytes))")
+            throw ProviderError(.malformedResponse, provider: name, status: head.status, message: "expected a message, got: \(OpenAIProvider.excerpt(bytes))")
         }
         let text = content.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }.joined()
         var usage = AnthropicUsage()
@@ -167,8 +141,8 @@ struct AnthropicStreamReader {
         do {
             for try await chunk in response.body {
                 received += chunk.count
-                if received > OpenAIStreamReader.maxResponseBytes {
-                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(OpenAIStreamReader.maxResponseBytes) bytes")
+                if received > ProviderTransport.maxResponseBytes {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(ProviderTransport.maxResponseBytes) bytes")
                 }
                 for event in parser.parse(chunk) where !stopped {
                     try handle(event)

@@ -21,9 +21,6 @@ public struct OpenAIProvider: LLMProvider {
     let transport: any HTTPTransport
     let timeouts: HTTPTimeouts
 
-    /// The most bytes of an error body read for its message.
-    static let errorBodyLimit = 1 << 20
-
     /// Creates a provider; `baseURL` has no trailing slash (e.g. `https://api.openai.com/v1`).
     public init(name: String, baseURL: String, apiKey: String?, organization: String? = nil, flavor: Flavor, transport: any HTTPTransport, timeouts: HTTPTimeouts = HTTPTimeouts()) {
         self.name = name
@@ -52,49 +49,22 @@ public struct OpenAIProvider: LLMProvider {
         return HTTPRequest(method: "POST", url: baseURL + "/chat/completions", headers: headers, body: data, timeouts: timeouts)
     }
 
-    /// Sends the request and returns the response if its status is 2xx, else the mapped error.
-    func send(_ request: HTTPRequest) async throws(ProviderError) -> HTTPStreamingResponse {
-        let response: HTTPStreamingResponse
-        do {
-            response = try await transport.execute(request)
-        } catch {
-            throw ProviderError(error, provider: name)
-        }
-        guard (200..<300).contains(response.head.status) else {
-            let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []
-            throw ProviderError(status: response.head.status, body: body, headers: response.head, provider: name)
-        }
-        return response
-    }
+    var http: ProviderTransport { ProviderTransport(provider: name, transport: transport) }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do throws(ProviderError) {
-                    let response = try await send(httpRequest(request, stream: true))
-                    try await OpenAIStreamReader(provider: name, request: request).read(response, into: continuation)
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: Task.isCancelled ? ProviderError(.cancelled, provider: name, message: "cancelled") : error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        http.stream { [self] continuation throws(ProviderError) in
+            let response = try await http.send(httpRequest(request, stream: true))
+            try await OpenAIStreamReader(provider: name, request: request).read(response, into: continuation)
         }
     }
 
     public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
-        let response = try await send(httpRequest(request, stream: false))
-        let bytes: [UInt8]
-        do {
-            bytes = try await response.collect(upTo: OpenAIStreamReader.maxResponseBytes)
-        } catch {
-            throw ProviderError(error, provider: name)
-        }
+        let (head, bytes) = try await http.sendAndCollect(httpRequest(request, stream: false))
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let choices = object["choices"] as? [[String: Any]], let first = choices.first,
             let message = first["message"] as? [String: Any]
         else {
-            throw ProviderError(.malformedResponse, provider: name, status: response.head.status, message: "expected a chat completion, got: \(Self.excerpt(bytes))")
+            throw ProviderError(.malformedResponse, provider: name, status: head.status, message: "expected a chat completion, got: \(Self.excerpt(bytes))")
         }
         let text = message["content"] as? String ?? ""
         let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage(
@@ -112,9 +82,6 @@ public struct OpenAIProvider: LLMProvider {
 struct OpenAIStreamReader {
     let provider: String
     let request: ChatRequest
-
-    /// An answer larger than this is not an answer.
-    static let maxResponseBytes = 16 << 20
 
     func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(ProviderError) {
         let contentType = response.head["content-type"] ?? ""
@@ -153,8 +120,8 @@ struct OpenAIStreamReader {
         do {
             for try await chunk in response.body {
                 received += chunk.count
-                if received > Self.maxResponseBytes {
-                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(Self.maxResponseBytes) bytes")
+                if received > ProviderTransport.maxResponseBytes {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(ProviderTransport.maxResponseBytes) bytes")
                 }
                 for event in parser.parse(chunk) where !done {
                     try handle(event)
