@@ -64,7 +64,7 @@ public struct AnthropicProvider: LLMProvider {
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         http.stream { [self] continuation throws(ProviderError) in
             let response = try await http.send(httpRequest(request, stream: true))
-            try await AnthropicStreamReader(provider: name).read(response, into: continuation)
+            try await AnthropicStreamReader(provider: name).read(response, into: continuation, via: http)
         }
     }
 
@@ -104,17 +104,12 @@ struct AnthropicUsage {
 struct AnthropicStreamReader {
     let provider: String
 
-    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(ProviderError) {
-        if (response.head["content-type"] ?? "").contains("text/html") {
-            throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
-        }
-        var parser = SSEParser()
+    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation, via http: ProviderTransport) async throws(ProviderError) {
         var usage = AnthropicUsage()
         var stopReason: StopReason = .endTurn
         var stopped = false
-        var received = 0
 
-        func handle(_ event: ServerSentEvent) throws(ProviderError) {
+        try await http.readEvents(of: response) { event throws(ProviderError) -> Bool in
             guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
                 throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
             }
@@ -136,25 +131,7 @@ struct AnthropicStreamReader {
             default:
                 break  // ping, content_block_start/stop, and event types added later.
             }
-        }
-
-        do {
-            for try await chunk in response.body {
-                received += chunk.count
-                if received > ProviderTransport.maxResponseBytes {
-                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(ProviderTransport.maxResponseBytes) bytes")
-                }
-                for event in parser.parse(chunk) where !stopped {
-                    try handle(event)
-                }
-            }
-            if let last = parser.finish(), !stopped { try handle(last) }
-        } catch let error as ProviderError {
-            throw error
-        } catch let error as HTTPError {
-            throw ProviderError(error, provider: provider)
-        } catch {
-            throw ProviderError(.connectionLost, provider: provider, message: "\(error)")
+            return stopped
         }
         guard stopped else {
             throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before message_stop")

@@ -54,7 +54,7 @@ public struct OpenAIProvider: LLMProvider {
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         http.stream { [self] continuation throws(ProviderError) in
             let response = try await http.send(httpRequest(request, stream: true))
-            try await OpenAIStreamReader(provider: name, request: request).read(response, into: continuation)
+            try await OpenAIStreamReader(provider: name, request: request).read(response, into: continuation, via: http)
         }
     }
 
@@ -83,22 +83,16 @@ struct OpenAIStreamReader {
     let provider: String
     let request: ChatRequest
 
-    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(ProviderError) {
-        let contentType = response.head["content-type"] ?? ""
-        if contentType.contains("text/html") {
-            throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
-        }
-        var parser = SSEParser()
+    func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation, via http: ProviderTransport) async throws(ProviderError) {
         var text = ""
         var usage: TokenUsage?
         var stopReason: StopReason = .endTurn
         var done = false
-        var received = 0
 
-        func handle(_ event: ServerSentEvent) throws(ProviderError) {
+        try await http.readEvents(of: response) { event throws(ProviderError) -> Bool in
             guard event.data != "[DONE]" else {
                 done = true
-                return
+                return true
             }
             guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
                 throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
@@ -115,25 +109,7 @@ struct OpenAIStreamReader {
                 }
                 if let reason = choice["finish_reason"] as? String { stopReason = Self.stopReason(reason) }
             }
-        }
-
-        do {
-            for try await chunk in response.body {
-                received += chunk.count
-                if received > ProviderTransport.maxResponseBytes {
-                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(ProviderTransport.maxResponseBytes) bytes")
-                }
-                for event in parser.parse(chunk) where !done {
-                    try handle(event)
-                }
-            }
-            if let last = parser.finish(), !done { try handle(last) }
-        } catch let error as ProviderError {
-            throw error
-        } catch let error as HTTPError {
-            throw ProviderError(error, provider: provider)
-        } catch {
-            throw ProviderError(.connectionLost, provider: provider, message: "\(error)")
+            return false
         }
         guard done || usage != nil else {
             throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before [DONE]")

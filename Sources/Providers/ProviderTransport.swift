@@ -54,4 +54,36 @@ struct ProviderTransport: Sendable {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+
+    /// Reads the server-sent events of a streamed answer, passing each to `handle` until it says the
+    /// answer is complete (`true`). Transport failures, an HTML page instead of a stream and a
+    /// stream over ``maxResponseBytes`` become typed errors.
+    func readEvents(
+        of response: HTTPStreamingResponse, _ handle: (ServerSentEvent) throws(ProviderError) -> Bool
+    ) async throws(ProviderError) {
+        if (response.head["content-type"] ?? "").contains("text/html") {
+            throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
+        }
+        var parser = SSEParser()
+        var received = 0
+        var done = false
+        do {
+            for try await chunk in response.body {
+                received += chunk.count
+                if received > Self.maxResponseBytes {
+                    throw ProviderError(.malformedResponse, provider: provider, message: "the stream exceeded \(Self.maxResponseBytes) bytes")
+                }
+                for event in parser.parse(chunk) where !done {
+                    done = try handle(event)
+                }
+            }
+            if let last = parser.finish(), !done { _ = try handle(last) }
+        } catch let error as ProviderError {
+            throw error
+        } catch let error as HTTPError {
+            throw ProviderError(error, provider: provider)
+        } catch {
+            throw ProviderError(.connectionLost, provider: provider, message: "\(error)")
+        }
+    }
 }
