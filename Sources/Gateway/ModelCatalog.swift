@@ -155,6 +155,14 @@ public struct ModelCatalog: Sendable {
             retired: model["retired"] as? Bool ?? false, retirementDate: retirementDate)
     }
 
+    /// `YYYY-MM-DD` of a UTC day.
+    public static func dayString(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
     static func day(_ text: String) -> Date? {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }

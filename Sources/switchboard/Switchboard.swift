@@ -11,7 +11,9 @@ struct Switchboard: AsyncParsableCommand {
             ChatCommand.self,
             ConfigCommand.self,
             KeygenCommand.self,
+            ModelsCommand.self,
             SecretsCommand.self,
+            TokensCommand.self,
         ]
     )
 }
