@@ -20,6 +20,12 @@ public struct ModelEntry: Sendable, Hashable {
     public var retired: Bool
     /// The day the provider retires (or retired) the model.
     public var retirementDate: Date?
+    /// `false` for a compatible provider's model that is not in the catalog: it is priced at $0
+    /// and every decision that uses it says the cost is unknown.
+    public var priceIsKnown: Bool = true
+
+    /// Input plus output price per token: the figure "cheaper" compares.
+    public var blendedPrice: Double { price.input + price.output }
 
     /// Whether the model can still be called on `date`.
     public func isRetired(on date: Date) -> Bool {
@@ -79,6 +85,14 @@ public struct ModelCatalog: Sendable {
     /// The entry for a model id, if the catalog has it.
     public func entry(for id: String) -> ModelEntry? {
         entries.first { $0.id == id }
+    }
+
+    /// A compatible provider's model that the catalog lacks: free, tier 5, an 8k window, and
+    /// flagged so its cost shows as unknown rather than as a real $0.
+    public static func unpriced(model: String, provider: String) -> ModelEntry {
+        ModelEntry(
+            id: model, provider: provider, name: model, tier: 5, price: ModelPrice(input: 0, output: 0),
+            contextWindow: 8_192, maxOutput: 2_048, retired: false, retirementDate: nil, priceIsKnown: false)
     }
 
     /// Every model of a provider, best tier first.
