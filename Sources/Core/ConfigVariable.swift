@@ -29,6 +29,7 @@ extension ConfigVariable {
     public static let preferredModel = ConfigVariable("LLM_PREFERRED_MODEL", "Model used for normal-priority requests (e.g. gpt-4o-mini); empty = automatic")
     public static let dailyQuota = ConfigVariable("LLM_DAILY_QUOTA", default: "100.0", "Spend limit per provider per UTC day, in USD")
     public static let hourlyQuota = ConfigVariable("LLM_HOURLY_QUOTA", default: "20.0", "Spend limit per provider per UTC hour, in USD")
+    public static let userDailyQuota = ConfigVariable("LLM_USER_DAILY_QUOTA", default: "1.0", "Spend limit per Telegram user per UTC day, in USD (0 = no per-user limit)")
     public static let enableCaching = ConfigVariable("LLM_ENABLE_CACHING", default: "true", "Answer identical requests from the response cache")
     public static let cacheTTL = ConfigVariable("LLM_CACHE_TTL", default: "3600", "How long a cached answer stays valid, in seconds")
     public static let enableStreaming = ConfigVariable("LLM_ENABLE_STREAMING", default: "true", "Stream answers token by token (false: send one final message)")
@@ -66,7 +67,7 @@ extension ConfigVariable {
         anthropicAPIKey, anthropicBaseURL,
         compatibleProviders,
         preferredProvider, preferredModel,
-        dailyQuota, hourlyQuota, globalDailyLimit, enableCostAlerts,
+        dailyQuota, hourlyQuota, globalDailyLimit, userDailyQuota, enableCostAlerts,
         enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics,
         masterKey,
         caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,

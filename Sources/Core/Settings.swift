@@ -71,6 +71,15 @@ public struct QuotaSettings: Sendable, Hashable {
     public var dailyUSD: Double
     /// Across every provider per UTC day.
     public var globalDailyUSD: Double
+    /// Per Telegram user per UTC day; 0 means no per-user limit.
+    public var userDailyUSD: Double
+
+    public init(hourlyUSD: Double, dailyUSD: Double, globalDailyUSD: Double, userDailyUSD: Double) {
+        self.hourlyUSD = hourlyUSD
+        self.dailyUSD = dailyUSD
+        self.globalDailyUSD = globalDailyUSD
+        self.userDailyUSD = userDailyUSD
+    }
 }
 
 /// Feature switches from the seed guide's `LLM_ENABLE_*` variables.

@@ -68,7 +68,7 @@ public struct SettingsLoader: Sendable {
 
         let quotas = QuotaSettings(
             hourlyUSD: values.usd(.hourlyQuota), dailyUSD: values.usd(.dailyQuota),
-            globalDailyUSD: values.usd(.globalDailyLimit))
+            globalDailyUSD: values.usd(.globalDailyLimit), userDailyUSD: values.usd(.userDailyQuota))
         let features = FeatureFlags(
             caching: values.bool(.enableCaching), streaming: values.bool(.enableStreaming),
             personality: values.bool(.enablePersonality), memory: values.bool(.enableMemory),

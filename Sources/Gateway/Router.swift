@@ -197,16 +197,16 @@ public enum Router {
         }
         let reservation = CostCalculator.reservation(promptTokens: prompt, maxOutputTokens: min(request.maxOutputTokens, model.maxOutput), at: model.price)
         if reservation > 0 {
-            if reservation > provider.hourlyHeadroom {
+            if reservation > provider.hourlyHeadroom + BudgetLedger.tolerance {
                 return .failure(Rejection(reason: "\(model.provider) hourly quota: \(usd(provider.hourlyHeadroom)) left, needs \(usd(reservation))"))
             }
-            if reservation > provider.dailyHeadroom {
+            if reservation > provider.dailyHeadroom + BudgetLedger.tolerance {
                 return .failure(Rejection(reason: "\(model.provider) daily quota: \(usd(provider.dailyHeadroom)) left, needs \(usd(reservation))"))
             }
-            if reservation > context.globalHeadroom {
+            if reservation > context.globalHeadroom + BudgetLedger.tolerance {
                 return .failure(Rejection(reason: "global daily limit: \(usd(context.globalHeadroom)) left, needs \(usd(reservation))"))
             }
-            if let user = context.userHeadroom, reservation > user {
+            if let user = context.userHeadroom, reservation > user + BudgetLedger.tolerance {
                 return .failure(Rejection(reason: "the user's daily budget: \(usd(user)) left, needs \(usd(reservation))"))
             }
         }

@@ -12,7 +12,7 @@ import Testing
     @Test func defaultsFollowTheSeedGuide() {
         let (settings, report) = load([:])
         #expect(settings.environment == .development)
-        #expect(settings.quotas == QuotaSettings(hourlyUSD: 20, dailyUSD: 100, globalDailyUSD: 1000))
+        #expect(settings.quotas == QuotaSettings(hourlyUSD: 20, dailyUSD: 100, globalDailyUSD: 1000, userDailyUSD: 1))
         #expect(settings.features == FeatureFlags(caching: true, streaming: true, personality: true, memory: true, costAlerts: true, metrics: false))
         #expect(settings.cacheTTLSeconds == 3600)
         #expect(settings.logLevel == .info)

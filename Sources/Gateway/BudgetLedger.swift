@@ -1,0 +1,275 @@
+public import Core
+public import Foundation
+public import Store
+import Synchronization
+
+/// Spend limits in USD: per provider per UTC hour and day, across providers per day, per user per day.
+public struct BudgetLimits: Sendable, Hashable {
+    public var defaultHourly: Double
+    public var defaultDaily: Double
+    /// Operators' per-provider overrides.
+    public var providerHourly: [String: Double]
+    public var providerDaily: [String: Double]
+    public var globalDaily: Double
+    /// `nil`: no per-user limit.
+    public var userDaily: Double?
+
+    public init(defaultHourly: Double, defaultDaily: Double, providerHourly: [String: Double] = [:], providerDaily: [String: Double] = [:], globalDaily: Double, userDaily: Double?) {
+        self.defaultHourly = defaultHourly
+        self.defaultDaily = defaultDaily
+        self.providerHourly = providerHourly
+        self.providerDaily = providerDaily
+        self.globalDaily = globalDaily
+        self.userDaily = userDaily
+    }
+
+    /// The configured limits with the operator's persisted overrides.
+    public init(settings: QuotaSettings, overrides: [String: ProviderOverrides]) {
+        self.init(
+            defaultHourly: settings.hourlyUSD, defaultDaily: settings.dailyUSD,
+            providerHourly: overrides.compactMapValues(\.hourlyQuotaUSD), providerDaily: overrides.compactMapValues(\.dailyQuotaUSD),
+            globalDaily: settings.globalDailyUSD, userDaily: settings.userDailyUSD > 0 ? settings.userDailyUSD : nil)
+    }
+
+    public func hourly(_ provider: String) -> Double { providerHourly[provider] ?? defaultHourly }
+    public func daily(_ provider: String) -> Double { providerDaily[provider] ?? defaultDaily }
+}
+
+/// What is left to spend for a request, in USD.
+public struct Headroom: Sendable, Hashable {
+    public var providerHourly: Double
+    public var providerDaily: Double
+    public var global: Double
+    public var user: Double?
+}
+
+/// A request over a limit: which one, and how much is left.
+public struct BudgetError: Error, Sendable, CustomStringConvertible {
+    public let scope: String
+    public let remaining: Double
+    public let needed: Double
+
+    public var description: String {
+        String(format: "%@: $%.4f left, this request may cost up to $%.4f", scope, max(0, remaining), needed)
+    }
+}
+
+/// Spend per provider, window and limit, for the console and `stats`.
+public struct BudgetSnapshot: Sendable, Hashable {
+    public struct Line: Sendable, Hashable {
+        public var provider: String?
+        public var window: QuotaWindow
+        public var spent: Double
+        public var reserved: Double
+        public var limit: Double
+    }
+
+    public var lines: [Line]
+
+    public func line(_ provider: String?, _ window: QuotaWindow) -> Line? {
+        lines.first { $0.provider == provider && $0.window == window }
+    }
+}
+
+/// The budgets: reserve before a call, settle after, from a ledger that survives restarts.
+///
+/// Settled spend lives in the `usage` table and is summed per UTC calendar window (the hour from
+/// :00, the day from 00:00); sums are cached and re-read every ``refreshInterval`` so another
+/// process's spend (the CLI beside the console) is seen within seconds. Reservations in flight are
+/// held in memory, and `reserve` checks and adds under one lock, so concurrent requests cannot
+/// overspend. Crossing 80 % and 100 % of a limit publishes an alert once per window.
+public final class BudgetLedger: Sendable {
+    /// A claim on budget for one call; settle or release it exactly once.
+    public struct Reservation: Sendable, Hashable {
+        public let id: UInt64
+        public let provider: String
+        public let user: String?
+        public let amount: Double
+    }
+
+    struct State {
+        var limits: BudgetLimits
+        var hourStart: Date = .distantPast
+        var dayStart: Date = .distantPast
+        var hourSpend = SpendTotals()
+        var daySpend = SpendTotals()
+        var refreshedAt: Date = .distantPast
+        var pending: [UInt64: Reservation] = [:]
+        var nextID: UInt64 = 0
+        var alerted: Set<String> = []
+    }
+
+    /// How stale the cached sums may get before the ledger is read again.
+    public static let refreshInterval: TimeInterval = 2
+    /// Amounts within a billionth of a dollar are equal: sums of prices drift in floating point
+    /// (ten settles of $0.10 make $0.9999999999999999), and that drift must not refuse the last one.
+    static let tolerance = 1e-9
+    /// Alert thresholds, as fractions of a limit.
+    public static let alertThresholds = [0.8, 1.0]
+
+    private let store: SQLiteStore
+    private let state: Mutex<State>
+    private let clock: @Sendable () -> Date
+    private let bus: EventBus<Event>?
+    private let alertsEnabled: Bool
+
+    /// A ledger over `store`; `clock` is the time source (a manual one in tests).
+    public init(store: SQLiteStore, limits: BudgetLimits, bus: EventBus<Event>? = nil, alertsEnabled: Bool = true, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.state = Mutex(State(limits: limits))
+        self.clock = clock
+        self.bus = bus
+        self.alertsEnabled = alertsEnabled
+    }
+
+    /// Replaces the limits (an operator changed a quota).
+    public func setLimits(_ limits: BudgetLimits) {
+        state.withLock { $0.limits = limits }
+    }
+
+    public var limits: BudgetLimits { state.withLock { $0.limits } }
+
+    /// What is left for `provider` and `user` now, pending reservations counted.
+    public func headroom(provider: String, user: String?) -> Headroom {
+        let now = clock()
+        return state.withLock { state in
+            refreshIfNeeded(&state, now: now)
+            return Self.headroom(state, provider: provider, user: user)
+        }
+    }
+
+    /// Headroom for every provider at once (for routing).
+    public func headroom(providers: [String], user: String?) -> (byProvider: [String: Headroom], global: Double, user: Double?) {
+        let now = clock()
+        return state.withLock { state in
+            refreshIfNeeded(&state, now: now)
+            var byProvider: [String: Headroom] = [:]
+            for provider in providers { byProvider[provider] = Self.headroom(state, provider: provider, user: user) }
+            let any = Self.headroom(state, provider: "", user: user)
+            return (byProvider, any.global, any.user)
+        }
+    }
+
+    /// Claims `amount` against every limit that applies, or says which limit refuses it.
+    public func reserve(provider: String, user: String?, amount: Double) throws(BudgetError) -> Reservation {
+        let now = clock()
+        return try state.withLock { (state: inout State) throws(BudgetError) -> Reservation in
+            refreshIfNeeded(&state, now: now)
+            let room = Self.headroom(state, provider: provider, user: user)
+            for (scope, left) in [("\(provider) hourly quota", room.providerHourly), ("\(provider) daily quota", room.providerDaily), ("global daily limit", room.global), ("the user's daily budget", room.user ?? .infinity)] where amount > left + Self.tolerance {
+                throw BudgetError(scope: scope, remaining: left, needed: amount)
+            }
+            state.nextID += 1
+            let reservation = Reservation(id: state.nextID, provider: provider, user: user, amount: amount)
+            state.pending[reservation.id] = reservation
+            return reservation
+        }
+    }
+
+    /// Gives a reservation back (the call failed before costing anything).
+    public func release(_ reservation: Reservation) {
+        _ = state.withLock { $0.pending.removeValue(forKey: reservation.id) }
+    }
+
+    /// Records what the call really cost (one usage row) and frees the reservation.
+    ///
+    /// The row is written under the ledger's lock, after the cached sums are brought up to date,
+    /// so the sums count it exactly once whether or not the next refresh has read it yet.
+    public func settle(_ reservation: Reservation, record: UsageRecord) throws(StoreError) {
+        let now = clock()
+        let events = try state.withLock { (state: inout State) throws(StoreError) -> [Event] in
+            state.pending.removeValue(forKey: reservation.id)
+            refreshIfNeeded(&state, now: now)
+            // Counted even when the row cannot be written (a full disk): the money is spent either
+            // way, and budgets must keep binding until the next successful refresh.
+            state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
+            state.daySpend.add(record.costUSD, provider: record.provider, user: record.userID)
+            try store.recordUsage(record)
+            return record.costUSD > 0 ? crossings(&state, provider: record.provider, now: now) : []
+        }
+        for event in events { bus?.publish(event) }
+    }
+
+    /// Spend and limits per provider and window, and the global line.
+    public func snapshot(providers: [String]) -> BudgetSnapshot {
+        let now = clock()
+        return state.withLock { state in
+            refreshIfNeeded(&state, now: now)
+            var lines: [BudgetSnapshot.Line] = []
+            for provider in providers {
+                let reserved = state.pending.values.filter { $0.provider == provider }.reduce(0) { $0 + $1.amount }
+                lines.append(.init(provider: provider, window: .hourly, spent: state.hourSpend.byProvider[provider] ?? 0, reserved: reserved, limit: state.limits.hourly(provider)))
+                lines.append(.init(provider: provider, window: .daily, spent: state.daySpend.byProvider[provider] ?? 0, reserved: reserved, limit: state.limits.daily(provider)))
+            }
+            let reserved = state.pending.values.reduce(0) { $0 + $1.amount }
+            lines.append(.init(provider: nil, window: .daily, spent: state.daySpend.total, reserved: reserved, limit: state.limits.globalDaily))
+            return BudgetSnapshot(lines: lines)
+        }
+    }
+
+    // MARK: - Internals (under the lock)
+
+    private static func headroom(_ state: State, provider: String, user: String?) -> Headroom {
+        var pendingProvider = 0.0, pendingTotal = 0.0, pendingUser = 0.0
+        for reservation in state.pending.values {
+            pendingTotal += reservation.amount
+            if reservation.provider == provider { pendingProvider += reservation.amount }
+            if let user, reservation.user == user { pendingUser += reservation.amount }
+        }
+        let limits = state.limits
+        return Headroom(
+            providerHourly: limits.hourly(provider) - (state.hourSpend.byProvider[provider] ?? 0) - pendingProvider,
+            providerDaily: limits.daily(provider) - (state.daySpend.byProvider[provider] ?? 0) - pendingProvider,
+            global: limits.globalDaily - state.daySpend.total - pendingTotal,
+            user: user.flatMap { user in limits.userDaily.map { $0 - (state.daySpend.byUser[user] ?? 0) - pendingUser } })
+    }
+
+    private func refreshIfNeeded(_ state: inout State, now: Date) {
+        let hour = Self.windowStart(.hourly, at: now)
+        let day = Self.windowStart(.daily, at: now)
+        guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return }
+        // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
+        guard let hourSpend = try? store.spend(since: hour), let daySpend = try? store.spend(since: day) else { return }
+        state.hourSpend = hourSpend
+        state.daySpend = daySpend
+        state.hourStart = hour
+        state.dayStart = day
+        state.refreshedAt = now
+    }
+
+    private func crossings(_ state: inout State, provider: String, now: Date) -> [Event] {
+        let limits = state.limits
+        let scopes: [(key: String, provider: String?, window: QuotaWindow, spent: Double, limit: Double, start: Date, label: String)] = [
+            ("\(provider)/hourly", provider, .hourly, state.hourSpend.byProvider[provider] ?? 0, limits.hourly(provider), state.hourStart, "\(provider) hourly quota"),
+            ("\(provider)/daily", provider, .daily, state.daySpend.byProvider[provider] ?? 0, limits.daily(provider), state.dayStart, "\(provider) daily quota"),
+            ("global/daily", nil, .daily, state.daySpend.total, limits.globalDaily, state.dayStart, "global daily limit"),
+        ]
+        var events: [Event] = []
+        for scope in scopes {
+            events.append(.quotaChanged(QuotaChanged(provider: scope.provider, window: scope.window, limitUSD: scope.limit, spentUSD: scope.spent)))
+            guard alertsEnabled, scope.limit > 0 else { continue }
+            for threshold in Self.alertThresholds where scope.spent >= scope.limit * threshold - Self.tolerance {
+                let key = "\(scope.key)/\(scope.start.timeIntervalSince1970)/\(threshold)"
+                guard state.alerted.insert(key).inserted else { continue }
+                let message = String(format: "%@ at %.0f %% ($%.2f of $%.2f)", scope.label, 100 * scope.spent / scope.limit, scope.spent, scope.limit)
+                events.append(.alert(Alert(severity: threshold >= 1 ? .critical : .warning, message: message, at: now)))
+            }
+        }
+        return events
+    }
+
+    /// The start of the UTC calendar window containing `date`.
+    public static func windowStart(_ window: QuotaWindow, at date: Date) -> Date {
+        let seconds = date.timeIntervalSince1970
+        let length: Double = window == .hourly ? 3_600 : 86_400
+        return Date(timeIntervalSince1970: (seconds / length).rounded(.down) * length)
+    }
+}
+
+extension SpendTotals {
+    mutating func add(_ cost: Double, provider: String, user: String?) {
+        byProvider[provider, default: 0] += cost
+        total += cost
+        if let user { byUser[user, default: 0] += cost }
+    }
+}

@@ -1,0 +1,134 @@
+import Core
+import Foundation
+import Store
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Gateway
+
+/// A clock the test moves by hand.
+final class ManualDate: Sendable {
+    private let value: Mutex<Date>
+    init(_ start: Date) { value = Mutex(start) }
+    var now: Date { value.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+@Suite struct BudgetLedgerTests {
+    // 2026-11-24 13:59:00 UTC
+    static let start = Date(timeIntervalSince1970: 1_795_960_740)
+
+    let directory: TemporaryDirectory
+    let store: SQLiteStore
+    let clock = ManualDate(start)
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try SQLiteStore(path: directory.file("db.sqlite3"))
+    }
+
+    func ledger(_ limits: BudgetLimits, bus: EventBus<Event>? = nil) -> BudgetLedger {
+        let clock = clock
+        return BudgetLedger(store: store, limits: limits, bus: bus, clock: { clock.now })
+    }
+
+    func record(_ provider: String, _ cost: Double, user: String? = nil) -> UsageRecord {
+        UsageRecord(requestID: UUID().uuidString, userID: user, provider: provider, model: "m", costUSD: cost, outcome: .ok, createdAt: clock.now)
+    }
+
+    @Test func twoHundredConcurrentRequestsNeverOverspendABudgetThatFitsTen() async throws {
+        let ledger = ledger(BudgetLimits(defaultHourly: 1.0, defaultDaily: 1.0, globalDaily: 100, userDaily: nil))
+        let granted = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 {
+                group.addTask {
+                    guard let reservation = try? ledger.reserve(provider: "openai", user: nil, amount: 0.1) else { return false }
+                    await Task.yield()
+                    try? ledger.settle(reservation, record: self.record("openai", 0.1))
+                    return true
+                }
+            }
+            var count = 0
+            for await ok in group where ok { count += 1 }
+            return count
+        }
+        #expect(granted == 10)
+        let spent = try store.spend(since: BudgetLedger.windowStart(.hourly, at: clock.now)).total
+        #expect(spent <= 1.0 + 1e-9)
+        #expect(abs(spent - 1.0) < 1e-9)
+    }
+
+    @Test func reservationsCountUntilSettledOrReleased() throws {
+        let ledger = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 5, globalDaily: 100, userDaily: nil))
+        let first = try ledger.reserve(provider: "openai", user: nil, amount: 0.6)
+        #expect(throws: BudgetError.self) { try ledger.reserve(provider: "openai", user: nil, amount: 0.6) }
+        #expect(try ledger.reserve(provider: "anthropic", user: nil, amount: 0.6).amount == 0.6, "another provider has its own quota")
+        ledger.release(first)
+        let second = try ledger.reserve(provider: "openai", user: nil, amount: 0.6)
+        // Settled below the reservation: the difference comes back.
+        try ledger.settle(second, record: record("openai", 0.2))
+        #expect(abs(ledger.headroom(provider: "openai", user: nil).providerHourly - 0.8) < 1e-9)
+    }
+
+    @Test func windowsAreUTCCalendarHoursAndDays() throws {
+        let ledger = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 1.5, globalDaily: 100, userDaily: nil))
+        try ledger.settle(try ledger.reserve(provider: "openai", user: nil, amount: 1), record: record("openai", 1))
+        #expect(throws: BudgetError.self) { try ledger.reserve(provider: "openai", user: nil, amount: 0.1) }
+        clock.advance(60)  // 14:00:00 — a new hour, the same day
+        #expect(abs(ledger.headroom(provider: "openai", user: nil).providerHourly - 1) < 1e-9)
+        #expect(abs(ledger.headroom(provider: "openai", user: nil).providerDaily - 0.5) < 1e-9)
+        clock.advance(10 * 3600)  // 00:00:00 the next day
+        #expect(abs(ledger.headroom(provider: "openai", user: nil).providerDaily - 1.5) < 1e-9)
+    }
+
+    @Test func aRestartKeepsTheSpend() throws {
+        let first = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 2, globalDaily: 100, userDaily: nil))
+        try first.settle(try first.reserve(provider: "openai", user: nil, amount: 0.9), record: record("openai", 0.9))
+        let reopened = try SQLiteStore(path: directory.file("db.sqlite3"))
+        let clock = clock
+        let second = BudgetLedger(store: reopened, limits: BudgetLimits(defaultHourly: 1, defaultDaily: 2, globalDaily: 100, userDaily: nil), clock: { clock.now })
+        #expect(abs(second.headroom(provider: "openai", user: nil).providerHourly - 0.1) < 1e-9)
+        #expect(throws: BudgetError.self) { try second.reserve(provider: "openai", user: nil, amount: 0.2) }
+    }
+
+    @Test func anotherProcesssSpendIsSeenAfterTheRefreshInterval() throws {
+        let ledger = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 2, globalDaily: 100, userDaily: nil))
+        #expect(ledger.headroom(provider: "openai", user: nil).providerHourly == 1)
+        try store.recordUsage(record("openai", 0.7))  // as another process would
+        clock.advance(BudgetLedger.refreshInterval)
+        #expect(abs(ledger.headroom(provider: "openai", user: nil).providerHourly - 0.3) < 1e-9)
+    }
+
+    @Test func globalAndUserLimitsBind() throws {
+        let ledger = ledger(BudgetLimits(defaultHourly: 10, defaultDaily: 10, globalDaily: 1, userDaily: 0.5))
+        try ledger.settle(try ledger.reserve(provider: "openai", user: "42", amount: 0.4), record: record("openai", 0.4, user: "42"))
+        do {
+            _ = try ledger.reserve(provider: "anthropic", user: "42", amount: 0.2)
+            Issue.record("the user's budget did not bind")
+        } catch {
+            #expect(error.scope == "the user's daily budget")
+        }
+        _ = try ledger.reserve(provider: "anthropic", user: "7", amount: 0.5)
+        do {
+            _ = try ledger.reserve(provider: "anthropic", user: "8", amount: 0.2)
+            Issue.record("the global limit did not bind")
+        } catch {
+            #expect(error.scope == "global daily limit")
+        }
+    }
+
+    @Test func alertsFireOnceAtEightyAndAHundredPercent() throws {
+        let bus = EventBus<Event>()
+        let events = bus.subscribe()
+        let ledger = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 100, globalDaily: 100, userDaily: nil), bus: bus)
+        for _ in 0..<10 {
+            guard let reservation = try? ledger.reserve(provider: "openai", user: nil, amount: 0.1) else { break }
+            try ledger.settle(reservation, record: record("openai", 0.1))
+        }
+        let alerts = events.drain().compactMap { event -> Alert? in
+            if case .alert(let alert) = event { return alert } else { return nil }
+        }
+        #expect(alerts.map(\.severity) == [.warning, .critical])
+        #expect(alerts.first?.message.hasPrefix("openai hourly quota at 80 %") == true)
+    }
+}
