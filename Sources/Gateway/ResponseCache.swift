@@ -1,0 +1,98 @@
+import Crypto
+public import Foundation
+import OrderedCollections
+public import Providers
+public import Store
+import Synchronization
+
+/// Exact-match answers for identical requests: an LRU in memory in front of the `cache_entries`
+/// table, with a time to live.
+///
+/// The key is a hash of everything that shapes an answer — model, every message (system prompt,
+/// persona and facts included), answer limit and temperature — so one conversation's answer never
+/// reaches another unless the whole request is identical. Only complete answers are stored.
+public final class ResponseCache: Sendable {
+    private struct State {
+        var entries: OrderedDictionary<String, CachedResponse> = [:]
+    }
+
+    /// Entries kept in memory; the table holds the rest until they expire.
+    public static let memoryCapacity = 1_000
+
+    private let store: SQLiteStore?
+    private let ttl: TimeInterval
+    private let state = Mutex(State())
+    private let clock: @Sendable () -> Date
+
+    /// A cache with time to live `ttl` seconds over `store` (memory only when `nil`).
+    public init(store: SQLiteStore?, ttl: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+    }
+
+    /// The cache key of a request to `model`.
+    public static func key(model: String, request: ChatRequest) -> String {
+        var hasher = SHA256()
+        func field(_ text: String) {
+            // Length-prefixed, so no two different requests can concatenate to the same bytes.
+            hasher.update(data: Data("\(text.utf8.count):".utf8))
+            hasher.update(data: Data(text.utf8))
+        }
+        field("v1")
+        field(model)
+        field(String(request.maxOutputTokens))
+        field(request.temperature.map { String($0) } ?? "default")
+        for message in request.messages {
+            field(message.role.rawValue)
+            field(message.content)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The answer stored under `key`, if it has not expired.
+    public func lookup(_ key: String) -> CachedResponse? {
+        let now = clock()
+        let memory: CachedResponse? = state.withLock { state in
+            guard let entry = state.entries[key] else { return nil }
+            guard entry.expiresAt > now else {
+                state.entries.removeValue(forKey: key)
+                return nil
+            }
+            // Most recently used goes to the end.
+            state.entries.removeValue(forKey: key)
+            state.entries[key] = entry
+            return entry
+        }
+        if let memory {
+            try? store?.recordCacheHit(key: key)
+            return memory
+        }
+        guard let stored = try? store?.cachedResponse(key: key, now: now) else { return nil }
+        remember(stored, key: key)
+        try? store?.recordCacheHit(key: key)
+        return stored
+    }
+
+    /// Stores a complete answer.
+    public func save(_ response: ChatResponse, provider: String, costUSD: Double, key: String) {
+        let now = clock()
+        let entry = CachedResponse(
+            text: response.text, provider: provider, model: response.model, promptTokens: response.usage.promptTokens,
+            outputTokens: response.usage.outputTokens, costUSD: costUSD, createdAt: now, expiresAt: now.addingTimeInterval(ttl))
+        remember(entry, key: key)
+        // A cache that cannot persist still works from memory.
+        try? store?.saveCachedResponse(entry, key: key)
+    }
+
+    private func remember(_ entry: CachedResponse, key: String) {
+        state.withLock { state in
+            state.entries.removeValue(forKey: key)
+            state.entries[key] = entry
+            if state.entries.count > Self.memoryCapacity { state.entries.removeFirst() }
+        }
+    }
+
+    /// Entries held in memory now.
+    public var memoryCount: Int { state.withLock { $0.entries.count } }
+}

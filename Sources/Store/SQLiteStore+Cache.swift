@@ -1,0 +1,62 @@
+public import Foundation
+import GRDB
+
+/// An answer kept for identical requests.
+public struct CachedResponse: Sendable, Hashable {
+    public var text: String
+    public var provider: String
+    public var model: String
+    public var promptTokens: Int
+    public var outputTokens: Int
+    /// What the original call cost: what each hit saves.
+    public var costUSD: Double
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(text: String, provider: String, model: String, promptTokens: Int, outputTokens: Int, costUSD: Double, createdAt: Date, expiresAt: Date) {
+        self.text = text
+        self.provider = provider
+        self.model = model
+        self.promptTokens = promptTokens
+        self.outputTokens = outputTokens
+        self.costUSD = costUSD
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+extension SQLiteStore {
+    /// The unexpired answer stored under `key`, if any.
+    public func cachedResponse(key: String, now: Date) throws(StoreError) -> CachedResponse? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM cache_entries WHERE key = ? AND expires_at > ?", arguments: [key, now]).map { row in
+                CachedResponse(
+                    text: row["response"], provider: row["provider"], model: row["model"], promptTokens: row["input_tokens"],
+                    outputTokens: row["output_tokens"], costUSD: row["cost_usd"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+            }
+        }
+    }
+
+    /// Stores an answer, replacing any under the same key, and drops expired entries.
+    public func saveCachedResponse(_ response: CachedResponse, key: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM cache_entries WHERE expires_at <= ?", arguments: [response.createdAt])
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                    """,
+                arguments: [key, response.provider, response.model, response.text, response.promptTokens, response.outputTokens, response.costUSD, response.createdAt, response.expiresAt])
+        }
+    }
+
+    /// Counts a hit on an entry.
+    public func recordCacheHit(key: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?", arguments: [key]) }
+    }
+
+    /// How many unexpired entries the cache holds.
+    public func cacheEntryCount(now: Date) throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?", arguments: [now]) ?? 0 }
+    }
+}

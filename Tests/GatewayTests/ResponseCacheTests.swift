@@ -1,0 +1,77 @@
+import Foundation
+import Providers
+import Store
+import Testing
+import TestSupport
+
+@testable import Gateway
+
+@Suite struct ResponseCacheTests {
+    let directory: TemporaryDirectory
+    let store: SQLiteStore
+    let clock = ManualDate(Date(timeIntervalSince1970: 1_795_960_740))
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try SQLiteStore(path: directory.file("db.sqlite3"))
+    }
+
+    func cache(ttl: TimeInterval = 60, store: SQLiteStore? = nil) -> ResponseCache {
+        let clock = clock
+        return ResponseCache(store: store ?? self.store, ttl: ttl, clock: { clock.now })
+    }
+
+    static let request = ChatRequest(model: "gpt-4o-mini", messages: [.system("You are helpful. The user is Ana."), .user("What is WAL?")])
+    static let answer = ChatResponse(text: "Write-ahead logging.", model: "gpt-4o-mini", usage: TokenUsage(promptTokens: 20, outputTokens: 5), stopReason: .endTurn)
+
+    @Test func theKeyCoversEverythingThatShapesTheAnswer() {
+        let base = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        #expect(base == ResponseCache.key(model: "gpt-4o-mini", request: Self.request))
+        var otherUser = Self.request
+        otherUser.messages[0] = .system("You are helpful. The user is Boris.")
+        var otherLimit = Self.request
+        otherLimit.maxOutputTokens = 10
+        var otherTemperature = Self.request
+        otherTemperature.temperature = 0.2
+        var otherRole = Self.request
+        otherRole.messages[1] = .assistant("What is WAL?")
+        var split = Self.request
+        split.messages = [.system("You are helpful. The user is Ana.What is WAL?")]
+        for variant in [otherUser, otherLimit, otherTemperature, otherRole, split] {
+            #expect(ResponseCache.key(model: "gpt-4o-mini", request: variant) != base)
+        }
+        #expect(ResponseCache.key(model: "claude-haiku-4-5", request: Self.request) != base)
+    }
+
+    @Test func aSavedAnswerIsFoundUntilItExpires() {
+        let cache = cache(ttl: 60)
+        let key = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        #expect(cache.lookup(key) == nil)
+        cache.save(Self.answer, provider: "openai", costUSD: 0.001, key: key)
+        #expect(cache.lookup(key)?.text == "Write-ahead logging.")
+        #expect(cache.lookup(key)?.costUSD == 0.001)
+        clock.advance(61)
+        #expect(cache.lookup(key) == nil)
+    }
+
+    @Test func entriesSurviveARestartThroughTheTable() throws {
+        let key = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        cache().save(Self.answer, provider: "openai", costUSD: 0.001, key: key)
+        let reopened = cache(store: try SQLiteStore(path: directory.file("db.sqlite3")))
+        #expect(reopened.lookup(key)?.text == "Write-ahead logging.")
+        #expect(try store.cacheEntryCount(now: clock.now) == 1)
+    }
+
+    @Test func memoryIsBoundedAndLeastRecentlyUsedGoesFirst() {
+        let cache = ResponseCache(store: nil, ttl: 60)
+        for index in 0..<ResponseCache.memoryCapacity {
+            cache.save(Self.answer, provider: "openai", costUSD: 0, key: "k\(index)")
+        }
+        _ = cache.lookup("k0")  // k0 is now the most recently used; k1 the least
+        cache.save(Self.answer, provider: "openai", costUSD: 0, key: "new")
+        #expect(cache.memoryCount == ResponseCache.memoryCapacity)
+        #expect(cache.lookup("k1") == nil, "the least recently used entry left memory (no table behind it)")
+        #expect(cache.lookup("k0") != nil)
+        #expect(cache.lookup("new") != nil)
+    }
+}
