@@ -1,0 +1,410 @@
+public import Core
+public import Foundation
+import Logging
+public import Providers
+public import Store
+import Synchronization
+
+/// The LLM service every channel goes through: route → cache → reserve → call with retries,
+/// circuit breakers and failover → settle → record, publishing what happens on the event bus.
+public final class Gateway: Sendable {
+    /// Said to the user when no model can answer; the reason goes to the error log, not the chat.
+    public static let fallbackAnswer = "Sorry — I can't reach any of my language models right now. Please try again in a minute."
+    /// Said when budgets refuse every model.
+    public static let budgetAnswer = "Sorry — I've reached my spending limit for now. Please try again later."
+
+    private let settings: Settings
+    private let catalog: ModelCatalog
+    private let store: SQLiteStore
+    private let providers: [String: any LLMProvider]
+    private let bus: EventBus<Event>
+    private let clock: @Sendable () -> Date
+    private let retry: RetryPolicy
+    private let random: @Sendable () -> Double
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let logger = Logger(label: "switchboard.gateway")
+
+    public let ledger: BudgetLedger
+    public let cache: ResponseCache?
+    public let health = HealthTracker()
+    let breakers: [String: CircuitBreaker]
+    let controls: Mutex<Controls>
+
+    struct Controls {
+        var pinnedModel: String?
+        var overrides: [String: ProviderOverrides] = [:]
+        var loadedAt: Date = .distantPast
+    }
+
+    /// How often persisted operator controls are re-read, so another process's change applies.
+    public static let controlsRefreshInterval: TimeInterval = 2
+
+    /// A gateway over `providers` (by name; the demo provider included when it is active).
+    public init(
+        settings: Settings, catalog: ModelCatalog, store: SQLiteStore, providers: [String: any LLMProvider], bus: EventBus<Event>,
+        retry: RetryPolicy = RetryPolicy(), clock: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.providers = providers
+        self.bus = bus
+        self.clock = clock
+        self.retry = retry
+        self.random = random
+        self.sleep = sleep
+        let overrides = (try? store.providerOverrides()) ?? [:]
+        ledger = BudgetLedger(store: store, limits: BudgetLimits(settings: settings.quotas, overrides: overrides), bus: bus, alertsEnabled: settings.features.costAlerts, clock: clock)
+        cache = settings.features.caching && settings.cacheTTLSeconds > 0 ? ResponseCache(store: store, ttl: TimeInterval(settings.cacheTTLSeconds), clock: clock) : nil
+        var breakers: [String: CircuitBreaker] = [:]
+        for name in providers.keys {
+            breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus] state in
+                let enabled = overrides[name]?.enabled ?? true
+                bus.publish(.providerStateChanged(ProviderStateChanged(provider: name, enabled: enabled, circuit: state)))
+            }
+        }
+        self.breakers = breakers
+        controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
+    }
+
+    // MARK: - Answering
+
+    /// Answers `request` as a stream of events; it always ends with `.completed` (never throws).
+    public func stream(_ request: GatewayRequest) -> AsyncStream<GatewayEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                await self.answer(request) { continuation.yield($0) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Answers `request` and returns the result only.
+    public func complete(_ request: GatewayRequest) async -> GatewayResult {
+        var result: GatewayResult?
+        await answer(request) { event in
+            if case .completed(let final) = event { result = final }
+        }
+        return result ?? failure(request, reason: "no answer", routeReason: "", started: .now, errors: [])
+    }
+
+    /// The whole pipeline for one request. `emit` is called in order, ending with `.completed`.
+    func answer(_ request: GatewayRequest, emit: (GatewayEvent) -> Void) async {
+        let started = ContinuousClock.now
+        refreshControlsIfStale()
+        let decision: RouteDecision
+        do {
+            decision = try Router.route(routeRequest(request), in: routingContext(for: request))
+        } catch {
+            let budgetOnly = !error.reasons.isEmpty && error.reasons.allSatisfy { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") || $0.reason.contains("retired") || $0.reason.contains("not configured") }
+                && error.reasons.contains { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") }
+            logFailure(request, kind: "no_route", message: error.description)
+            emit(.completed(failure(request, reason: error.description, routeReason: "", started: started, errors: [error.description], text: budgetOnly ? Self.budgetAnswer : Self.fallbackAnswer)))
+            return
+        }
+        if let conversation = request.conversation {
+            bus.publish(.routeDecided(RouteDecided(request: request.id, conversation: conversation, provider: decision.chosen.provider, model: decision.chosen.id, reason: decision.summary)))
+        }
+        emit(.routed(decision))
+
+        if let hit = cachedAnswer(request, decision: decision, started: started, emit: emit) {
+            emit(.completed(hit))
+            return
+        }
+        await callModels(request, decision: decision, started: started, emit: emit)
+    }
+
+    private func routeRequest(_ request: GatewayRequest) -> RouteRequest {
+        var prompt: [TokenEncoding: Int] = [:]
+        for encoding in TokenEncoding.allCases {
+            prompt[encoding] = TokenEstimator.promptTokens(request.messages.map(\.content), encoding: encoding)
+        }
+        return RouteRequest(priority: request.priority, promptTokens: prompt, maxOutputTokens: request.maxOutputTokens)
+    }
+
+    /// Every model the request may go to: the catalog, plus compatible providers' own models.
+    var candidates: [ModelEntry] {
+        var entries = catalog.entries
+        for provider in settings.providers where provider.kind == .openAICompatible {
+            for model in provider.models where catalog.entry(for: model) == nil {
+                entries.append(ModelCatalog.unpriced(model: model, provider: provider.name))
+            }
+        }
+        return entries
+    }
+
+    func routingContext(for request: GatewayRequest) -> RoutingContext {
+        var entries = candidates
+        if let provider = request.provider { entries = entries.filter { $0.provider == provider } }
+        if let model = request.model { entries = entries.filter { $0.id == model } }
+        let (overrides, pin) = controls.withLock { ($0.overrides, $0.pinnedModel) }
+        let names = Array(Set(entries.map(\.provider)))
+        let room = ledger.headroom(providers: names, user: request.user)
+        var statuses: [String: ProviderStatus] = [:]
+        for name in names {
+            let breaker = breakers[name]?.status
+            let headroom = room.byProvider[name]
+            statuses[name] = ProviderStatus(
+                configured: providers[name] != nil, enabled: overrides[name]?.enabled ?? true,
+                circuit: breaker?.state ?? .closed, probeAt: breaker?.probeAt,
+                hourlyHeadroom: headroom?.providerHourly ?? 0, dailyHeadroom: headroom?.providerDaily ?? 0)
+        }
+        return RoutingContext(
+            catalog: entries, providers: statuses, health: health.snapshot, globalHeadroom: room.global, userHeadroom: room.user,
+            preferredProvider: settings.preferredProvider, preferredModel: settings.preferredModel,
+            pinnedModel: request.model == nil ? pin : nil, now: clock())
+    }
+
+    // MARK: - Cache
+
+    private func cachedAnswer(_ request: GatewayRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayResult? {
+        guard let cache else { return nil }
+        let key = ResponseCache.key(model: decision.chosen.id, request: chatRequest(request, model: decision.chosen))
+        guard let hit = cache.lookup(key) else { return nil }
+        // Replayed as a stream, so every channel shows it the way it shows a live answer.
+        var firstToken: Duration?
+        for word in Self.words(hit.text) {
+            if firstToken == nil { firstToken = .now - started }
+            emit(.delta(word))
+            publishDelta(request, word)
+        }
+        let usage = TokenUsage(promptTokens: hit.promptTokens, outputTokens: hit.outputTokens)
+        try? store.recordUsage(UsageRecord(
+            requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
+            provider: hit.provider, model: hit.model, promptTokens: hit.promptTokens, outputTokens: hit.outputTokens,
+            costUSD: hit.costUSD, latencyMilliseconds: Self.milliseconds(.now - started), cacheHit: true,
+            routeReason: decision.summary, outcome: .cacheHit, createdAt: clock()))
+        if let conversation = request.conversation {
+            bus.publish(.cacheHit(CacheHit(request: request.id, conversation: conversation, savedUSD: hit.costUSD)))
+        }
+        let result = GatewayResult(
+            text: hit.text, provider: hit.provider, model: hit.model, usage: usage, costUSD: 0, costKnown: true, fromCache: true,
+            hadErrors: false, errorDetails: [], routeReason: decision.summary + " · from cache", latency: .now - started,
+            timeToFirstToken: firstToken, isDemo: hit.provider == DemoProvider.providerName)
+        publishCompleted(request, result)
+        return result
+    }
+
+    // MARK: - Calling models
+
+    private func chatRequest(_ request: GatewayRequest, model: ModelEntry) -> ChatRequest {
+        ChatRequest(model: model.id, messages: request.messages, maxOutputTokens: min(request.maxOutputTokens, model.maxOutput), temperature: request.temperature)
+    }
+
+    private func callModels(_ request: GatewayRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
+        let deadline = started + .seconds(settings.network.requestTimeout)
+        var errors: [String] = []
+        var shownText = false
+        let models = [decision.chosen] + (request.model == nil ? decision.fallbacks : [])
+        for (index, model) in models.enumerated() {
+            guard let provider = providers[model.provider] else { continue }
+            let hasFallback = models[(index + 1)...].contains { $0.provider != model.provider }
+            var attempt = 1
+            while true {
+                if Task.isCancelled { return }
+                guard breakers[model.provider]?.allowRequest() ?? true else {
+                    errors.append("\(model.provider): circuit open")
+                    break
+                }
+                let outcome = await attemptCall(request, model: model, provider: provider, decision: decision, started: started, restart: shownText, emit: emit)
+                switch outcome {
+                case .answered(let result):
+                    let final = GatewayResult(
+                        text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUSD: result.costUSD,
+                        costKnown: result.costKnown, fromCache: false, hadErrors: false, errorDetails: errors,
+                        routeReason: index == 0 ? decision.summary : "\(model.id) after failover: \(errors.last ?? "")",
+                        latency: .now - started, timeToFirstToken: result.timeToFirstToken, isDemo: result.isDemo)
+                    publishCompleted(request, final)
+                    emit(.completed(final))
+                    return
+                case .refused(let reason):
+                    errors.append(reason)
+                case .failed(let error, let showedText):
+                    shownText = shownText || showedText
+                    errors.append(error.description)
+                    if error.code == .cancelled { return }
+                    let remaining = deadline - .now
+                    // No backoff sleep while another provider is ready to take over.
+                    if !hasFallback, let wait = retry.delay(after: error, attempt: attempt, remaining: remaining, random: random()) {
+                        attempt += 1
+                        try? await sleep(wait)
+                        continue
+                    }
+                }
+                break
+            }
+            if ContinuousClock.now >= deadline {
+                errors.append("the request deadline of \(settings.network.requestTimeout) s passed")
+                break
+            }
+        }
+        let summary = errors.joined(separator: "; ")
+        logFailure(request, kind: "all_failed", message: summary)
+        emit(.completed(failure(request, reason: summary, routeReason: decision.summary, started: started, errors: errors)))
+    }
+
+    enum AttemptOutcome {
+        case answered(GatewayResult)
+        case refused(String)
+        case failed(ProviderError, showedText: Bool)
+    }
+
+    private func attemptCall(
+        _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, decision: RouteDecision,
+        started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
+    ) async -> AttemptOutcome {
+        let chat = chatRequest(request, model: model)
+        let prompt = TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: model.id))
+        let amount = CostCalculator.reservation(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), maxOutputTokens: chat.maxOutputTokens, at: model.price)
+        let reservation: BudgetLedger.Reservation
+        do {
+            reservation = try ledger.reserve(provider: model.provider, user: request.user, amount: amount)
+        } catch {
+            return .refused("\(model.id): \(error)")
+        }
+        let attemptStarted = ContinuousClock.now
+        var text = ""
+        var firstToken: Duration?
+        var restartAnnounced = !restart
+        do {
+            let response: ChatResponse
+            if request.streaming {
+                var usage: TokenUsage?
+                var stop = StopReason.endTurn
+                for try await event in provider.stream(chat) {
+                    switch event {
+                    case .delta(let piece):
+                        if !restartAnnounced {
+                            restartAnnounced = true
+                            emit(.restarted(reason: "\(model.id) takes over"))
+                            if let conversation = request.conversation {
+                                bus.publish(.streamRestarted(StreamRestarted(request: request.id, conversation: conversation, reason: "\(model.id) takes over")))
+                            }
+                        }
+                        if firstToken == nil { firstToken = .now - started }
+                        text += piece
+                        emit(.delta(piece))
+                        publishDelta(request, piece)
+                    case .finished(let reported, let reason):
+                        usage = reported
+                        stop = reason
+                    }
+                }
+                if Task.isCancelled { throw ProviderError(.cancelled, provider: model.provider, message: "cancelled") }
+                guard let usage else { throw ProviderError(.connectionLost, provider: model.provider, message: "the stream ended without its final event") }
+                response = ChatResponse(text: text, model: model.id, usage: usage, stopReason: stop)
+            } else {
+                response = try await provider.complete(chat)
+                if !restartAnnounced { emit(.restarted(reason: "\(model.id) takes over")) }
+                firstToken = .now - started
+                emit(.delta(response.text))
+                publishDelta(request, response.text)
+            }
+            let cost = CostCalculator.cost(of: response.usage, at: model.price)
+            try? ledger.settle(reservation, record: UsageRecord(
+                requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
+                provider: model.provider, model: model.id, promptTokens: response.usage.promptTokens, outputTokens: response.usage.outputTokens,
+                cacheReadTokens: response.usage.cacheReadTokens, cacheWriteTokens: response.usage.cacheWriteTokens,
+                costUSD: cost, costEstimated: response.usage.isEstimated || !model.priceIsKnown,
+                latencyMilliseconds: Self.milliseconds(.now - attemptStarted), timeToFirstTokenMilliseconds: firstToken.map(Self.milliseconds),
+                routeReason: decision.summary, outcome: .ok, createdAt: clock()))
+            breakers[model.provider]?.record(success: true)
+            health.recordSuccess(model: model.id, latencyMilliseconds: Double(Self.milliseconds(firstToken ?? (.now - attemptStarted))))
+            if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !response.text.isEmpty {
+                cache.save(response, provider: model.provider, costUSD: cost, key: ResponseCache.key(model: model.id, request: chat))
+            }
+            return .answered(GatewayResult(
+                text: response.text, provider: model.provider, model: model.id, usage: response.usage, costUSD: cost, costKnown: model.priceIsKnown,
+                fromCache: false, hadErrors: false, errorDetails: [], routeReason: decision.summary, latency: .now - started,
+                timeToFirstToken: firstToken, isDemo: model.provider == DemoProvider.providerName))
+        } catch {
+            let failure = (error as? ProviderError) ?? ProviderError(.malformedResponse, provider: model.provider, message: "\(error)")
+            // Text already generated was billed; charge its estimate rather than nothing.
+            let partial = text.isEmpty ? 0 : CostCalculator.cost(of: TokenUsage(promptTokens: prompt, outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: model.id))), at: model.price)
+            try? ledger.settle(reservation, record: UsageRecord(
+                requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
+                provider: model.provider, model: model.id, costUSD: partial, costEstimated: partial > 0,
+                latencyMilliseconds: Self.milliseconds(.now - attemptStarted), routeReason: decision.summary,
+                outcome: .error, errorKind: failure.code.rawValue, createdAt: clock()))
+            if failure.code != .cancelled && failure.code != .badRequest && failure.code != .contextLengthExceeded {
+                breakers[model.provider]?.record(success: false)
+                health.recordFailure(model: model.id)
+            }
+            logError(source: model.provider, kind: failure.code.rawValue, message: failure.description)
+            return .failed(failure, showedText: !text.isEmpty)
+        }
+    }
+
+    // MARK: - Accessors for the controls extension
+
+    func clockNow() -> Date { clock() }
+    var storeForControls: SQLiteStore { store }
+    var quotaSettings: QuotaSettings { settings.quotas }
+    var knownProviders: Set<String> { Set(providers.keys).union(settings.providers.map(\.name)) }
+
+    func candidateEntry(_ model: String) -> ModelEntry? {
+        candidates.first { $0.id == model }
+    }
+
+    func publishProviderState(_ provider: String, enabled: Bool) {
+        let circuit = breakers[provider]?.status.state ?? .closed
+        bus.publish(.providerStateChanged(ProviderStateChanged(provider: provider, enabled: enabled, circuit: circuit)))
+    }
+
+    // MARK: - Results and events
+
+    private func failure(_ request: GatewayRequest, reason: String, routeReason: String, started: ContinuousClock.Instant, errors: [String], text: String = Gateway.fallbackAnswer) -> GatewayResult {
+        if let conversation = request.conversation {
+            bus.publish(.requestFailed(RequestFailed(request: request.id, conversation: conversation, kind: "unavailable", message: reason)))
+        }
+        return GatewayResult(
+            text: text, provider: "", model: "", usage: TokenUsage(promptTokens: 0, outputTokens: 0), costUSD: 0, costKnown: true,
+            fromCache: false, hadErrors: true, errorDetails: errors, routeReason: routeReason, latency: .now - started,
+            timeToFirstToken: nil, isDemo: false)
+    }
+
+    private func publishDelta(_ request: GatewayRequest, _ text: String) {
+        guard let conversation = request.conversation else { return }
+        bus.publish(.streamDelta(StreamDelta(request: request.id, conversation: conversation, text: text)))
+    }
+
+    private func publishCompleted(_ request: GatewayRequest, _ result: GatewayResult) {
+        guard let conversation = request.conversation else { return }
+        bus.publish(.responseCompleted(ResponseCompleted(
+            request: request.id, conversation: conversation, provider: result.provider, model: result.model, text: result.text,
+            inputTokens: result.usage.promptTokens, outputTokens: result.usage.outputTokens, costUSD: result.costUSD,
+            costIsEstimated: result.usage.isEstimated, fromCache: result.fromCache, latency: result.latency, timeToFirstToken: result.timeToFirstToken)))
+    }
+
+    private func logFailure(_ request: GatewayRequest, kind: String, message: String) {
+        logger.warning("request failed", metadata: ["request": "\(request.id)", "kind": "\(kind)", "reason": "\(message)"])
+        logError(source: "gateway", kind: kind, message: message)
+    }
+
+    private func logError(source: String, kind: String, message: String) {
+        try? store.logError(source: source, kind: kind, message: message, at: clock())
+        bus.publish(.errorLogged(ErrorLogged(source: source, message: message, at: clock())))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A text cut into words with their following spaces, for replaying an answer as a stream.
+    static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " || character == "\n" {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}
