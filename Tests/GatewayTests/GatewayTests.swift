@@ -1,0 +1,178 @@
+import Core
+import Foundation
+import Providers
+import Store
+import Testing
+import TestSupport
+
+@testable import Gateway
+
+@Suite struct GatewayTests {
+    @Test func answersThroughTheRoutedModelAndRecordsUsage() async throws {
+        let h = try GatewayHarness(openAI: FakeLLMScript(text: "Paris is the capital.", promptTokens: 2_000, outputTokens: 300, cachedTokens: 1_024))
+        let events = await h.run(h.request("Capital of France?"))
+        let result = try #require(h.result(events))
+        #expect(!result.hadErrors)
+        #expect(result.provider == "openai" && result.model == "gpt-4o-mini")
+        #expect(h.text(events) == "Paris is the capital.")
+        #expect(abs(result.costUSD - 0.0004032) < 1e-10)
+        guard case .routed(let decision) = events.first else { Issue.record("first event is not the route"); return }
+        #expect(decision.reason.contains("cheapest adequate"))
+
+        let row = try #require(try h.store.recentUsage(limit: 1).first)
+        #expect(row.outcome == .ok && row.provider == "openai" && row.model == "gpt-4o-mini")
+        #expect(row.promptTokens == 2_000 && row.cacheReadTokens == 1_024 && abs(row.costUSD - 0.0004032) < 1e-10)
+        #expect(row.routeReason?.contains("gpt-4o-mini") == true)
+        #expect(row.timeToFirstTokenMilliseconds != nil)
+
+        let bus = h.busEvents()
+        #expect(bus.contains { if case .routeDecided = $0 { true } else { false } })
+        #expect(bus.contains { if case .streamDelta = $0 { true } else { false } })
+        #expect(bus.contains { if case .responseCompleted(let done) = $0 { done.text == "Paris is the capital." } else { false } })
+    }
+
+    @Test func anIdenticalRequestIsAnsweredFromTheCacheAtNoCost() async throws {
+        let h = try GatewayHarness()
+        let first = try #require(h.result(await h.run(h.request("Same question"))))
+        let secondEvents = await h.run(h.request("Same question"))
+        let second = try #require(h.result(secondEvents))
+        #expect(second.fromCache)
+        #expect(second.costUSD == 0)
+        #expect(second.text == first.text)
+        #expect(h.text(secondEvents) == first.text, "replayed as a stream")
+        #expect(h.openAI.requests.count == 1)
+        #expect(try h.store.recentUsage(limit: 1).first?.outcome == .cacheHit)
+        // A different conversation history is a different request.
+        _ = await h.run(GatewayRequest(conversation: .cli("other"), messages: [.system("Be brief."), .assistant("Earlier"), .user("Same question")], maxOutputTokens: 200))
+        #expect(h.openAI.requests.count == 2)
+    }
+
+    @Test func failoverBeforeTheFirstTokenIsInvisible() async throws {
+        let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")))
+        let events = await h.run(h.request())
+        let result = try #require(h.result(events))
+        #expect(!result.hadErrors)
+        #expect(result.provider == "anthropic")
+        #expect(h.text(events) == "Hello from Anthropic.")
+        #expect(!events.contains { if case .restarted = $0 { true } else { false } })
+        #expect(result.errorDetails.first?.contains("openai 500") == true)
+        #expect(h.sleeps.values.isEmpty, "no backoff sleep while a fallback was ready")
+    }
+
+    @Test func anOverloadedErrorMidStreamRestartsTheAnswerOnTheFallback() async throws {
+        let h = try GatewayHarness(
+            openAI: FakeLLMScript(text: "Partial answer that breaks", fault: .errorEvent(afterChunks: 2, type: "overloaded_error", message: "Overloaded")),
+            anthropic: FakeLLMScript(text: "The complete answer."))
+        let events = await h.run(h.request())
+        let result = try #require(h.result(events))
+        #expect(result.provider == "anthropic")
+        #expect(result.text == "The complete answer.")
+        let restartIndex = try #require(events.firstIndex { if case .restarted = $0 { true } else { false } })
+        let deltasBefore = events[..<restartIndex].filter { if case .delta = $0 { true } else { false } }.count
+        #expect(deltasBefore == 2, "the partial text was shown, then replaced")
+        #expect(h.text(events) == "The complete answer.")
+        #expect(h.busEvents().contains { if case .streamRestarted = $0 { true } else { false } })
+    }
+
+    @Test func everyProviderDownGivesAFriendlyAnswerAndALoggedError() async throws {
+        let h = try GatewayHarness(openAI: .failing(.status(503, type: "server_error", message: "down")), anthropic: .failing(.status(529, type: "overloaded_error", message: "Overloaded")))
+        let result = try #require(h.result(await h.run(h.request())))
+        #expect(result.hadErrors)
+        #expect(result.text == Gateway.fallbackAnswer)
+        #expect(!result.text.contains("503") && !result.text.contains("sk-"))
+        #expect(result.errorDetails.contains { $0.contains("openai 503") })
+        #expect(result.errorDetails.contains { $0.contains("anthropic 529") })
+        let logged = try h.store.recentErrors(limit: 20)
+        #expect(logged.contains { $0.source == "gateway" && $0.kind == "all_failed" })
+        #expect(h.busEvents().contains { if case .requestFailed = $0 { true } else { false } })
+    }
+
+    @Test func withoutAFallbackTheSameProviderIsRetriedAfterRetryAfter() async throws {
+        let h = try GatewayHarness(environment: ["ANTHROPIC_API_KEY": ""])
+        h.openAI.enqueue(.failing(.status(429, type: "rate_limit_exceeded", message: "slow down", retryAfter: "2")))
+        let result = try #require(h.result(await h.run(GatewayRequest(messages: [.user("Hi")], model: "gpt-4o-mini"))))
+        #expect(!result.hadErrors)
+        #expect(result.text == "Hello from OpenAI.")
+        #expect(h.openAI.requests.count == 2)
+        #expect(h.sleeps.values == [.seconds(2)], "the wait honours Retry-After")
+    }
+
+    @Test func aFailingProvidersCircuitOpensAndTheAnswerSaysSo() async throws {
+        let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")), environment: ["ANTHROPIC_API_KEY": ""])
+        var calls = 0
+        while h.openAI.requests.count < CircuitBreaker.minimumFailures && calls < 10 {
+            _ = await h.run(h.request("question \(calls)"))
+            calls += 1
+        }
+        #expect(h.busEvents().contains { if case .providerStateChanged(let change) = $0 { change.provider == "openai" && change.circuit == .open } else { false } })
+        let before = h.openAI.requests.count
+        let result = try #require(h.result(await h.run(h.request("after the circuit opened"))))
+        #expect(h.openAI.requests.count == before, "openai was not called")
+        #expect(result.hadErrors)
+        #expect(result.errorDetails.first?.contains("openai circuit open (probe in 30 s)") == true, "\(result.errorDetails)")
+
+        // After the open period one probe goes through; its success closes the circuit.
+        h.openAI.enqueue(FakeLLMScript(text: "Back again."))
+        h.clock.advance(CircuitBreaker.openDuration)
+        let probe = try #require(h.result(await h.run(h.request("probe"))))
+        #expect(probe.text == "Back again.")
+        #expect(h.busEvents().contains { if case .providerStateChanged(let change) = $0 { change.circuit == .closed } else { false } })
+    }
+
+    @Test func aModelThatKeepsFailingIsRankedBehindHealthyOnes() async throws {
+        let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")))
+        _ = await h.run(h.request("first"))
+        let events = await h.run(h.request("second"))
+        guard case .routed(let decision) = events.first else { Issue.record("no route"); return }
+        #expect(decision.chosen.provider == "anthropic")
+        #expect(decision.losers.contains { $0.model == "gpt-4o-mini" && $0.reason.hasPrefix("lost on errors") })
+    }
+
+    @Test func overAProvidersQuotaTheRouterDegradesThenRefuses() async throws {
+        let h = try GatewayHarness(environment: ["LLM_HOURLY_QUOTA": "0.00001"])
+        let events = await h.run(h.request())
+        let result = try #require(h.result(events))
+        // The reservation of every paid model exceeds $0.00001 an hour: nothing is called.
+        #expect(result.hadErrors)
+        #expect(result.text == Gateway.budgetAnswer)
+        #expect(h.openAI.requests.isEmpty && h.anthropic.requests.isEmpty)
+        #expect(result.errorDetails.first?.contains("hourly quota") == true)
+
+        try h.gateway.setQuota("anthropic", window: .hourly, usd: 5)
+        let degraded = try #require(h.result(await h.run(h.request("again"))))
+        #expect(degraded.provider == "anthropic")
+    }
+}
+
+@Suite struct GatewayControlTests {
+    @Test func pinDisableAndQuotaApplyToTheNextRequestAndPersist() async throws {
+        let h = try GatewayHarness()
+        try h.gateway.pin(model: "claude-haiku-4-5")
+        #expect(try #require(h.result(await h.run(h.request("one")))).model == "claude-haiku-4-5")
+        try h.gateway.pin(model: nil)
+        try h.gateway.setProviderEnabled("openai", false)
+        #expect(try #require(h.result(await h.run(h.request("two")))).provider == "anthropic")
+
+        let other = h.anotherProcess()
+        #expect(!other.isEnabled("openai"))
+        try h.gateway.setQuota("openai", window: .daily, usd: 42)
+        #expect(try h.store.providerOverrides()["openai"] == ProviderOverrides(enabled: false, dailyQuotaUSD: 42))
+    }
+
+    @Test func badControlsAreRefusedWithReasons() throws {
+        let h = try GatewayHarness()
+        #expect { try h.gateway.pin(model: "gpt-9") } throws: { "\($0)".contains("unknown model 'gpt-9'") }
+        #expect { try h.gateway.pin(model: "claude-3-haiku-20240307") } throws: { "\($0)".contains("is retired") }
+        #expect { try h.gateway.setQuota("openai", window: .daily, usd: -5) } throws: { "\($0)".contains("0 or more") }
+        #expect { try h.gateway.setProviderEnabled("cohere", false) } throws: { "\($0)".contains("unknown provider 'cohere'") }
+    }
+
+    @Test func aChangeMadeByAnotherProcessAppliesWithinSeconds() async throws {
+        let h = try GatewayHarness()
+        try h.anotherProcess().setProviderEnabled("openai", false)
+        #expect(h.gateway.isEnabled("openai"), "not yet re-read")
+        h.clock.advance(Gateway.controlsRefreshInterval)
+        #expect(try #require(h.result(await h.run(h.request()))).provider == "anthropic")
+        #expect(!h.gateway.isEnabled("openai"))
+    }
+}
