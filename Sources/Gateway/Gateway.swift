@@ -60,8 +60,9 @@ public final class Gateway: Sendable {
         cache = settings.features.caching && settings.cacheTTLSeconds > 0 ? ResponseCache(store: store, ttl: TimeInterval(settings.cacheTTLSeconds), clock: clock) : nil
         var breakers: [String: CircuitBreaker] = [:]
         for name in providers.keys {
-            breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus] state in
+            breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus, store] state in
                 let enabled = overrides[name]?.enabled ?? true
+                try? store.saveCircuitState(state.rawValue, for: name, at: clock())
                 bus.publish(.providerStateChanged(ProviderStateChanged(provider: name, enabled: enabled, circuit: state)))
             }
         }
@@ -95,6 +96,11 @@ public final class Gateway: Sendable {
     func answer(_ request: GatewayRequest, emit: (GatewayEvent) -> Void) async {
         let started = ContinuousClock.now
         refreshControlsIfStale()
+        if let model = request.model, candidateEntry(model) == nil {
+            let reason = "\(model) is not in the model catalog, so its cost is unknown; add it with SWITCHBOARD_MODELS_FILE (`switchboard models` lists the known ones)"
+            emit(.completed(failure(request, reason: reason, routeReason: "", started: started, errors: [reason])))
+            return
+        }
         let decision: RouteDecision
         do {
             decision = try Router.route(routeRequest(request), in: routingContext(for: request))

@@ -5,6 +5,13 @@ extension SQLiteStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-initial", migrate: createInitialSchema)
+        migrator.registerMigration("v2-circuit-state") { db in
+            // The circuit of each provider, so `stats` and `health` from another process see it.
+            try db.alter(table: "provider_settings") { t in
+                t.add(column: "circuit", .text).notNull().defaults(to: "closed")
+                t.add(column: "circuit_changed_at", .datetime)
+            }
+        }
         return migrator
     }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Core
+import Logging
 
 /// The `switchboard` command.
 @main
@@ -10,10 +12,28 @@ struct Switchboard: AsyncParsableCommand {
         subcommands: [
             ChatCommand.self,
             ConfigCommand.self,
+            HealthCommand.self,
             KeygenCommand.self,
             ModelsCommand.self,
+            PinCommand.self,
+            ProviderCommand.self,
+            QuotaCommand.self,
             SecretsCommand.self,
+            StatsCommand.self,
             TokensCommand.self,
         ]
     )
+}
+
+/// Sends swift-log output to standard error at the configured level. One-shot commands pass a
+/// floor (`.error`) so that a failure is one line from the command, not the command plus a log
+/// line; `LLM_DEBUG_MODE=true` lifts the floor.
+func bootstrapLogging(_ settings: Settings, floor: Logger.Level? = nil) {
+    let configured = settings.debugMode ? min(settings.logLevel, .debug) : settings.logLevel
+    let level = floor.map { settings.debugMode ? configured : max(configured, $0) } ?? configured
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
 }
