@@ -35,6 +35,7 @@ extension ConfigVariable {
     public static let enableStreaming = ConfigVariable("LLM_ENABLE_STREAMING", default: "true", "Stream answers token by token (false: send one final message)")
     public static let enablePersonality = ConfigVariable("LLM_ENABLE_PERSONALITY", default: "true", "Adapt the answer's style to each user's personality")
     public static let enableMemory = ConfigVariable("LLM_ENABLE_MEMORY", default: "true", "Remember conversations (recent messages, summary, key facts)")
+    public static let maxInputLength = ConfigVariable("LLM_MAX_INPUT_LENGTH", default: "16000", "Longest user message accepted, in characters; longer ones get a clear reply and are not sent")
     public static let masterKey = ConfigVariable("LLM_MASTER_KEY", secret: true, "Key that encrypts stored secrets; create one with `switchboard keygen` (required in production)")
     public static let debugMode = ConfigVariable("LLM_DEBUG_MODE", default: "false", "Detailed logging of routing and provider calls (never of secrets)")
     public static let logLevel = ConfigVariable("LOG_LEVEL", default: "INFO", "Log level: TRACE, DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL")
@@ -68,7 +69,7 @@ extension ConfigVariable {
         compatibleProviders,
         preferredProvider, preferredModel,
         dailyQuota, hourlyQuota, globalDailyLimit, userDailyQuota, enableCostAlerts,
-        enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics,
+        enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics, maxInputLength,
         masterKey,
         caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAdminUsers,

@@ -134,6 +134,8 @@ public struct Settings: Sendable {
     public var features: FeatureFlags
     /// Response cache time to live, in seconds.
     public var cacheTTLSeconds: Int
+    /// Longest user message accepted, in characters.
+    public var maxInputLength: Int
     public var masterKey: Secret?
     public var network: NetworkSettings
     public var telegram: TelegramSettings

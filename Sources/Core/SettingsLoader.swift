@@ -84,6 +84,7 @@ public struct SettingsLoader: Sendable {
             preferredModel: values.string(.preferredModel),
             quotas: quotas, features: features,
             cacheTTLSeconds: values.seconds(.cacheTTL),
+            maxInputLength: values.positive(.maxInputLength, unit: "characters"),
             masterKey: values.secret(.masterKey),
             network: NetworkSettings(
                 caFile: values.string(.caFile).map(Self.expandingTilde),

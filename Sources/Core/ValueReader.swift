@@ -63,24 +63,34 @@ struct ValueReader {
 
     /// A non-negative whole number of seconds.
     mutating func seconds(_ variable: ConfigVariable) -> Int {
+        wholeNumber(variable, unit: "seconds")
+    }
+
+    /// A whole number of seconds, at least 1 (a timeout of 0 would fail every request).
+    mutating func positiveSeconds(_ variable: ConfigVariable) -> Int {
+        positive(variable, unit: "seconds")
+    }
+
+    /// A non-negative whole number of `unit`.
+    mutating func wholeNumber(_ variable: ConfigVariable, unit: String) -> Int {
         let fallback = Int(variable.defaultValue) ?? 0
         guard let text = string(variable) else { return fallback }
         guard let value = Int(text) else {
-            report.error(variable.name, "expected a whole number of seconds such as \(variable.defaultValue), got '\(text)'")
+            report.error(variable.name, "expected a whole number of \(unit) such as \(variable.defaultValue), got '\(text)'")
             return fallback
         }
         guard value >= 0 else {
-            report.error(variable.name, "expected 0 or more seconds, got \(text)")
+            report.error(variable.name, "expected 0 or more \(unit), got \(text)")
             return fallback
         }
         return value
     }
 
-    /// A whole number of seconds, at least 1 (a timeout of 0 would fail every request).
-    mutating func positiveSeconds(_ variable: ConfigVariable) -> Int {
-        let value = seconds(variable)
+    /// A whole number of `unit`, at least 1.
+    mutating func positive(_ variable: ConfigVariable, unit: String) -> Int {
+        let value = wholeNumber(variable, unit: unit)
         guard value == 0 else { return value }
-        report.error(variable.name, "expected at least 1 second, got 0")
+        report.error(variable.name, "expected at least 1 \(unit.hasSuffix("s") ? String(unit.dropLast()) : unit), got 0")
         return Int(variable.defaultValue) ?? 1
     }
 

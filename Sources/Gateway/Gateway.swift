@@ -101,6 +101,7 @@ public final class Gateway: Sendable {
             emit(.completed(failure(request, reason: reason, routeReason: "", started: started, errors: [reason])))
             return
         }
+        guard let request = checkInput(request, started: started, emit: emit) else { return }
         let decision: RouteDecision
         do {
             decision = try Router.route(routeRequest(request), in: routingContext(for: request))
@@ -121,6 +122,25 @@ public final class Gateway: Sendable {
             return
         }
         await callModels(request, decision: decision, started: started, emit: emit)
+    }
+
+    /// Strips control characters from user messages, refuses an over-long last message with a
+    /// clear reason, and records suspected prompt injections. `nil` when the request ends here.
+    private func checkInput(_ request: GatewayRequest, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayRequest? {
+        var checked = request
+        for index in checked.messages.indices where checked.messages[index].role == .user {
+            checked.messages[index].content = ContentChecks.stripControlCharacters(checked.messages[index].content)
+        }
+        guard let last = checked.messages.lastIndex(where: { $0.role == .user }) else { return checked }
+        let input = ContentChecks.check(input: checked.messages[last].content, maxLength: settings.maxInputLength)
+        if !input.flags.isEmpty {
+            logError(source: "content", kind: "prompt_injection_suspected", message: "request \(request.id) in \(request.conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
+        }
+        if let refusal = input.refusal {
+            emit(.completed(failure(request, reason: refusal, routeReason: "", started: started, errors: [refusal], text: refusal)))
+            return nil
+        }
+        return checked
     }
 
     private func routeRequest(_ request: GatewayRequest) -> RouteRequest {
@@ -209,6 +229,7 @@ public final class Gateway: Sendable {
             guard let provider = providers[model.provider] else { continue }
             let hasFallback = models[(index + 1)...].contains { $0.provider != model.provider }
             var attempt = 1
+            var regenerated = false
             while true {
                 if Task.isCancelled { return }
                 guard breakers[model.provider]?.allowRequest() ?? true else {
@@ -217,6 +238,13 @@ public final class Gateway: Sendable {
                 }
                 let outcome = await attemptCall(request, model: model, provider: provider, decision: decision, started: started, restart: shownText, emit: emit)
                 switch outcome {
+                case .answered(let result) where !regenerated && ContentChecks.needsRegeneration(result.text):
+                    // An empty or runaway answer gets one more try on the same model.
+                    regenerated = true
+                    shownText = shownText || !result.text.isEmpty
+                    errors.append("\(model.id) gave an empty or repetitive answer; regenerated once")
+                    logError(source: "content", kind: "answer_regenerated", message: "request \(request.id): \(model.id) answer was empty or repetitive")
+                    continue
                 case .answered(let result):
                     let final = GatewayResult(
                         text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUSD: result.costUSD,
@@ -319,7 +347,7 @@ public final class Gateway: Sendable {
                 routeReason: decision.summary, outcome: .ok, createdAt: clock()))
             breakers[model.provider]?.record(success: true)
             health.recordSuccess(model: model.id, latencyMilliseconds: Double(Self.milliseconds(firstToken ?? (.now - attemptStarted))))
-            if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !response.text.isEmpty {
+            if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !ContentChecks.needsRegeneration(response.text) {
                 cache.save(response, provider: model.provider, costUSD: cost, key: ResponseCache.key(model: model.id, request: chat))
             }
             return .answered(GatewayResult(
