@@ -101,3 +101,24 @@ extension Gateway {
         ledger.setLimits(BudgetLimits(settings: quotaSettings, overrides: updated))
     }
 }
+
+extension Gateway {
+    /// Applies an operator command from the command bus; returns a confirmation for the status
+    /// line, or `nil` when the command is not the Gateway's (test messages, resets, personas go
+    /// to the Assistant).
+    public func apply(_ command: Command) throws(ControlError) -> String? {
+        switch command {
+        case .switchModel(let model):
+            try pin(model: model)
+            return model.map { "pinned to \($0)" } ?? "automatic routing"
+        case .setProviderEnabled(let provider, let enabled):
+            try setProviderEnabled(provider, enabled)
+            return "\(provider) \(enabled ? "enabled" : "disabled")"
+        case .setQuota(let provider, let window, let usd):
+            try setQuota(provider, window: window, usd: usd)
+            return String(format: "%@ %@ quota $%.2f", provider, window.rawValue, usd)
+        case .sendTestMessage, .resetConversation, .setPersona:
+            return nil
+        }
+    }
+}

@@ -176,3 +176,20 @@ import TestSupport
         #expect(!h.gateway.isEnabled("openai"))
     }
 }
+
+@Suite struct GatewayCommandTests {
+    @Test func busCommandsApplyAndOthersPassThrough() async throws {
+        let h = try GatewayHarness()
+        #expect(try h.gateway.apply(.switchModel("claude-haiku-4-5")) == "pinned to claude-haiku-4-5")
+        #expect(h.gateway.pinnedModel == "claude-haiku-4-5")
+        #expect(try h.gateway.apply(.setProviderEnabled(provider: "anthropic", enabled: false)) == "anthropic disabled")
+        // The pinned model's provider is disabled now: routing reports it and goes on.
+        let events = await h.run(h.request())
+        guard case .routed(let decision) = events.first else { Issue.record("no route"); return }
+        #expect(decision.reason.contains("pinned claude-haiku-4-5 unavailable: anthropic disabled by the operator"))
+        #expect(try h.gateway.apply(.setQuota(provider: "openai", window: .hourly, usd: 3)) == "openai hourly quota $3.00")
+        #expect(h.gateway.ledger.limits.hourly("openai") == 3)
+        #expect(try h.gateway.apply(.sendTestMessage("hi")) == nil)
+        #expect(throws: ControlError.self) { try h.gateway.apply(.switchModel("nope")) }
+    }
+}
