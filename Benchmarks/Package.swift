@@ -21,7 +21,17 @@ let package = Package(
             ],
             path: "Benchmarks/ProvidersBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "GatewayBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SwitchboardKit", package: "switchboard"),
+                .product(name: "SwitchboardTestSupport", package: "switchboard"),
+            ],
+            path: "Benchmarks/GatewayBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

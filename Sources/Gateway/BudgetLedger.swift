@@ -97,6 +97,8 @@ public final class BudgetLedger: Sendable {
         var pending: [UInt64: Reservation] = [:]
         var nextID: UInt64 = 0
         var alerted: Set<String> = []
+        /// Settled rows handed to the write-behind queue and not yet committed.
+        var unflushed: [UsageRecord] = []
     }
 
     /// How stale the cached sums may get before the ledger is read again.
@@ -112,14 +114,28 @@ public final class BudgetLedger: Sendable {
     private let clock: @Sendable () -> Date
     private let bus: EventBus<Event>?
     private let alertsEnabled: Bool
+    private let writer: WriteBehindQueue?
 
-    /// A ledger over `store`; `clock` is the time source (a manual one in tests).
-    public init(store: SQLiteStore, limits: BudgetLimits, bus: EventBus<Event>? = nil, alertsEnabled: Bool = true, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// A ledger over `store`; `clock` is the time source (a manual one in tests). With a `writer`,
+    /// usage rows are written behind the request and counted from memory until committed.
+    public init(store: SQLiteStore, limits: BudgetLimits, bus: EventBus<Event>? = nil, alertsEnabled: Bool = true, writer: WriteBehindQueue? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.state = Mutex(State(limits: limits))
         self.clock = clock
         self.bus = bus
         self.alertsEnabled = alertsEnabled
+        self.writer = writer
+        writer?.onWritten { [weak self] records in self?.written(records) }
+    }
+
+    /// Rows the write-behind queue committed: from now on the database counts them.
+    func written(_ records: [UsageRecord]) {
+        guard !records.isEmpty else { return }
+        state.withLock { state in
+            for record in records {
+                if let index = state.unflushed.firstIndex(of: record) { state.unflushed.remove(at: index) }
+            }
+        }
     }
 
     /// Replaces the limits (an operator changed a quota).
@@ -184,7 +200,12 @@ public final class BudgetLedger: Sendable {
             // way, and budgets must keep binding until the next successful refresh.
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
             state.daySpend.add(record.costUSD, provider: record.provider, user: record.userID)
-            try store.recordUsage(record)
+            if let writer {
+                state.unflushed.append(record)
+                writer.enqueue(.usage(record))
+            } else {
+                try store.recordUsage(record)
+            }
             return record.costUSD > 0 ? crossings(&state, provider: record.provider, now: now) : []
         }
         for event in events { bus?.publish(event) }
@@ -229,7 +250,12 @@ public final class BudgetLedger: Sendable {
         let day = Self.windowStart(.daily, at: now)
         guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return }
         // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
-        guard let hourSpend = try? store.spend(since: hour), let daySpend = try? store.spend(since: day) else { return }
+        guard var hourSpend = try? store.spend(since: hour), var daySpend = try? store.spend(since: day) else { return }
+        // Rows still in the write-behind queue are not in the file yet.
+        for record in state.unflushed where !record.cacheHit {
+            if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+            if record.createdAt >= day { daySpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+        }
         state.hourSpend = hourSpend
         state.daySpend = daySpend
         state.hourStart = hour

@@ -26,6 +26,8 @@ public final class Gateway: Sendable {
 
     public let ledger: BudgetLedger
     public let cache: ResponseCache?
+    /// Usage rows, cache entries and error-log lines are written behind the requests.
+    public let writer: WriteBehindQueue
     public let health = HealthTracker()
     let breakers: [String: CircuitBreaker]
     let controls: Mutex<Controls>
@@ -56,8 +58,10 @@ public final class Gateway: Sendable {
         self.random = random
         self.sleep = sleep
         let overrides = (try? store.providerOverrides()) ?? [:]
-        ledger = BudgetLedger(store: store, limits: BudgetLimits(settings: settings.quotas, overrides: overrides), bus: bus, alertsEnabled: settings.features.costAlerts, clock: clock)
-        cache = settings.features.caching && settings.cacheTTLSeconds > 0 ? ResponseCache(store: store, ttl: TimeInterval(settings.cacheTTLSeconds), clock: clock) : nil
+        let writer = WriteBehindQueue(store: store)
+        self.writer = writer
+        ledger = BudgetLedger(store: store, limits: BudgetLimits(settings: settings.quotas, overrides: overrides), bus: bus, alertsEnabled: settings.features.costAlerts, writer: writer, clock: clock)
+        cache = settings.features.caching && settings.cacheTTLSeconds > 0 ? ResponseCache(store: store, ttl: TimeInterval(settings.cacheTTLSeconds), writer: writer, clock: clock) : nil
         var breakers: [String: CircuitBreaker] = [:]
         for name in providers.keys {
             breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus, store] state in
@@ -68,6 +72,10 @@ public final class Gateway: Sendable {
         }
         self.breakers = breakers
         controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
+    }
+
+    deinit {
+        writer.stop()
     }
 
     // MARK: - Answering
@@ -198,11 +206,11 @@ public final class Gateway: Sendable {
             publishDelta(request, word)
         }
         let usage = TokenUsage(promptTokens: hit.promptTokens, outputTokens: hit.outputTokens)
-        try? store.recordUsage(UsageRecord(
+        writer.enqueue(.usage(UsageRecord(
             requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
             provider: hit.provider, model: hit.model, promptTokens: hit.promptTokens, outputTokens: hit.outputTokens,
             costUSD: hit.costUSD, latencyMilliseconds: Self.milliseconds(.now - started), cacheHit: true,
-            routeReason: decision.summary, outcome: .cacheHit, createdAt: clock()))
+            routeReason: decision.summary, outcome: .cacheHit, createdAt: clock())))
         if let conversation = request.conversation {
             bus.publish(.cacheHit(CacheHit(request: request.id, conversation: conversation, savedUSD: hit.costUSD)))
         }
@@ -372,6 +380,12 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Waits until every usage row, cache entry and error-log line so far is in the database
+    /// (before a command exits, and in tests).
+    public func flushWrites() {
+        writer.flush()
+    }
+
     // MARK: - Accessors for the controls extension
 
     func clockNow() -> Date { clock() }
@@ -419,7 +433,7 @@ public final class Gateway: Sendable {
     }
 
     private func logError(source: String, kind: String, message: String) {
-        try? store.logError(source: source, kind: kind, message: message, at: clock())
+        writer.enqueue(.error(source: source, kind: kind, message: message, at: clock()))
         bus.publish(.errorLogged(ErrorLogged(source: source, message: message, at: clock())))
     }
 

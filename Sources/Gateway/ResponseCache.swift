@@ -20,13 +20,16 @@ public final class ResponseCache: Sendable {
     public static let memoryCapacity = 1_000
 
     private let store: SQLiteStore?
+    private let writer: WriteBehindQueue?
     private let ttl: TimeInterval
     private let state = Mutex(State())
     private let clock: @Sendable () -> Date
 
     /// A cache with time to live `ttl` seconds over `store` (memory only when `nil`).
-    public init(store: SQLiteStore?, ttl: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// With a `writer`, new entries and hit counts are written behind the request.
+    public init(store: SQLiteStore?, ttl: TimeInterval, writer: WriteBehindQueue? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.writer = writer
         self.ttl = ttl
         self.clock = clock
     }
@@ -65,12 +68,12 @@ public final class ResponseCache: Sendable {
             return entry
         }
         if let memory {
-            try? store?.recordCacheHit(key: key)
+            countHit(key)
             return memory
         }
         guard let stored = try? store?.cachedResponse(key: key, now: now) else { return nil }
         remember(stored, key: key)
-        try? store?.recordCacheHit(key: key)
+        countHit(key)
         return stored
     }
 
@@ -82,7 +85,19 @@ public final class ResponseCache: Sendable {
             outputTokens: response.usage.outputTokens, costUSD: costUSD, createdAt: now, expiresAt: now.addingTimeInterval(ttl))
         remember(entry, key: key)
         // A cache that cannot persist still works from memory.
-        try? store?.saveCachedResponse(entry, key: key)
+        if let writer {
+            writer.enqueue(.cacheEntry(entry, key: key))
+        } else {
+            try? store?.saveCachedResponse(entry, key: key)
+        }
+    }
+
+    private func countHit(_ key: String) {
+        if let writer {
+            writer.enqueue(.cacheHit(key: key))
+        } else {
+            try? store?.recordCacheHit(key: key)
+        }
     }
 
     private func remember(_ entry: CachedResponse, key: String) {

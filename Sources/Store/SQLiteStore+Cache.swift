@@ -39,15 +39,17 @@ extension SQLiteStore {
 
     /// Stores an answer, replacing any under the same key, and drops expired entries.
     public func saveCachedResponse(_ response: CachedResponse, key: String) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "DELETE FROM cache_entries WHERE expires_at <= ?", arguments: [response.createdAt])
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                    """,
-                arguments: [key, response.provider, response.model, response.text, response.promptTokens, response.outputTokens, response.costUSD, response.createdAt, response.expiresAt])
-        }
+        try write { db in try Self.insertCacheEntry(response, key: key, in: db) }
+    }
+
+    static func insertCacheEntry(_ response: CachedResponse, key: String, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM cache_entries WHERE expires_at <= ?", arguments: [response.createdAt])
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                """,
+            arguments: [key, response.provider, response.model, response.text, response.promptTokens, response.outputTokens, response.costUSD, response.createdAt, response.expiresAt])
     }
 
     /// Counts a hit on an entry.

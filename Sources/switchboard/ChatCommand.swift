@@ -68,6 +68,8 @@ struct ChatCommand: AsyncParsableCommand {
                 result = final
             }
         }
+        // Usage rows and cache entries are written behind the answer: make sure they are in.
+        runtime.gateway.flushWrites()
         guard let result, !result.hadErrors else {
             if !json && printed { Self.write("\n") }
             throw fail(result?.errorDetails.joined(separator: "; ") ?? "no answer", provider: provider, model: model)

@@ -62,6 +62,7 @@ final class GatewayHarness: Sendable {
     func run(_ request: GatewayRequest) async -> [GatewayEvent] {
         var all: [GatewayEvent] = []
         for await event in gateway.stream(request) { all.append(event) }
+        gateway.flushWrites()
         return all
     }
 

@@ -1,0 +1,144 @@
+public import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Writes that need not hold up an answer — usage rows, cache entries and hits, error-log lines —
+/// queued and written by one background thread, many per transaction.
+///
+/// A request then costs the database nothing on its path; rows reach the file within milliseconds.
+/// `flush()` waits until everything queued so far is written (before a command exits, in tests).
+/// When a write fails (a full disk), the items stay queued and are retried; nothing is dropped
+/// until ``capacity`` items are waiting, after which the oldest go, and the loss is logged.
+public final class WriteBehindQueue: Sendable {
+    /// One pending write.
+    public enum Item: Sendable {
+        case usage(UsageRecord)
+        case cacheEntry(CachedResponse, key: String)
+        case cacheHit(key: String)
+        case error(source: String, kind: String?, message: String, at: Date)
+    }
+
+    struct State {
+        var items: [Item] = []
+        var writing = 0
+        var written: UInt64 = 0
+        var enqueued: UInt64 = 0
+        var stopped = false
+        var dropped = 0
+    }
+
+    /// Items kept while the database refuses writes.
+    public static let capacity = 100_000
+    /// Pause before retrying after a failed write.
+    static let retryDelay: TimeInterval = 0.5
+
+    private let store: SQLiteStore
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+    private let onWritten = Mutex<@Sendable ([UsageRecord]) -> Void>({ _ in })
+    private let logger = Logger(label: "switchboard.store")
+
+    /// A queue writing to `store`.
+    public init(store: SQLiteStore) {
+        self.store = store
+        let thread = Thread { [self] in run() }
+        thread.name = "switchboard-writer"
+        thread.start()
+    }
+
+    /// Sets who hears the usage rows of each committed batch (the budget ledger).
+    public func onWritten(_ handler: @escaping @Sendable ([UsageRecord]) -> Void) {
+        onWritten.withLock { $0 = handler }
+    }
+
+    /// Queues a write; returns at once.
+    public func enqueue(_ item: Item) {
+        condition.lock()
+        state.withLock { state in
+            state.items.append(item)
+            state.enqueued += 1
+            if state.items.count > Self.capacity {
+                state.items.removeFirst()
+                state.dropped += 1
+            }
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until every item queued before the call is written (or `timeout` passes).
+    @discardableResult
+    public func flush(timeout: TimeInterval = 10) -> Bool {
+        let target = state.withLock { $0.enqueued }
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while state.withLock({ $0.written + UInt64($0.dropped) < target }) {
+            condition.broadcast()
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    /// Stops the thread after the queue is written.
+    public func stop() {
+        flush()
+        condition.lock()
+        state.withLock { $0.stopped = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while state.withLock({ $0.items.isEmpty && !$0.stopped }) { condition.wait() }
+            let (batch, stopped) = state.withLock { state -> ([Item], Bool) in
+                defer { state.items.removeAll(keepingCapacity: true) }
+                return (state.items, state.stopped)
+            }
+            condition.unlock()
+            if batch.isEmpty && stopped { return }
+            do {
+                try write(batch)
+                let handler = onWritten.withLock { $0 }
+                handler(batch.compactMap { if case .usage(let record) = $0 { record } else { nil } })
+                condition.lock()
+                state.withLock { $0.written += UInt64(batch.count) }
+                condition.broadcast()
+                condition.unlock()
+            } catch {
+                logger.error("database write failed; will retry", metadata: ["items": "\(batch.count)", "reason": "\(error)"])
+                condition.lock()
+                state.withLock { state in
+                    state.items.insert(contentsOf: batch, at: 0)
+                    let excess = state.items.count - Self.capacity
+                    if excess > 0 {
+                        state.items.removeFirst(excess)
+                        state.dropped += excess
+                    }
+                }
+                condition.unlock()
+                Thread.sleep(forTimeInterval: Self.retryDelay)
+            }
+        }
+    }
+
+    private func write(_ batch: [Item]) throws(StoreError) {
+        try store.write { db in
+            for item in batch {
+                switch item {
+                case .usage(let record):
+                    try SQLiteStore.insert(record, in: db)
+                case .cacheEntry(let response, let key):
+                    try SQLiteStore.insertCacheEntry(response, key: key, in: db)
+                case .cacheHit(let key):
+                    try db.execute(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?", arguments: [key])
+                case .error(let source, let kind, let message, let at):
+                    try db.execute(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)", arguments: [source, kind, message, at])
+                }
+            }
+        }
+    }
+}
