@@ -97,8 +97,8 @@ public final class BudgetLedger: Sendable {
         var pending: [UInt64: Reservation] = [:]
         var nextID: UInt64 = 0
         var alerted: Set<String> = []
-        /// Settled rows handed to the write-behind queue and not yet committed.
-        var unflushed: [UsageRecord] = []
+        /// Settled rows handed to the write-behind queue and not yet committed, by request.
+        var unflushed: [String: [UsageRecord]] = [:]
     }
 
     /// How stale the cached sums may get before the ledger is read again.
@@ -133,7 +133,9 @@ public final class BudgetLedger: Sendable {
         guard !records.isEmpty else { return }
         state.withLock { state in
             for record in records {
-                if let index = state.unflushed.firstIndex(of: record) { state.unflushed.remove(at: index) }
+                guard var rows = state.unflushed[record.requestID], let index = rows.firstIndex(of: record) else { continue }
+                rows.remove(at: index)
+                state.unflushed[record.requestID] = rows.isEmpty ? nil : rows
             }
         }
     }
@@ -201,7 +203,7 @@ public final class BudgetLedger: Sendable {
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
             state.daySpend.add(record.costUSD, provider: record.provider, user: record.userID)
             if let writer {
-                state.unflushed.append(record)
+                state.unflushed[record.requestID, default: []].append(record)
                 writer.enqueue(.usage(record))
             } else {
                 try store.recordUsage(record)
@@ -252,7 +254,7 @@ public final class BudgetLedger: Sendable {
         // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
         guard var hourSpend = try? store.spend(since: hour), var daySpend = try? store.spend(since: day) else { return }
         // Rows still in the write-behind queue are not in the file yet.
-        for record in state.unflushed where !record.cacheHit {
+        for record in state.unflushed.values.joined() where !record.cacheHit {
             if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }
             if record.createdAt >= day { daySpend.add(record.costUSD, provider: record.provider, user: record.userID) }
         }

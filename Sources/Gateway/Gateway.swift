@@ -111,8 +111,9 @@ public final class Gateway: Sendable {
         }
         guard let request = checkInput(request, started: started, emit: emit) else { return }
         let decision: RouteDecision
+        let routing = routeRequest(request)
         do {
-            decision = try Router.route(routeRequest(request), in: routingContext(for: request))
+            decision = try Router.route(routing, in: routingContext(for: request))
         } catch {
             let budgetOnly = !error.reasons.isEmpty && error.reasons.allSatisfy { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") || $0.reason.contains("retired") || $0.reason.contains("not configured") }
                 && error.reasons.contains { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") }
@@ -129,7 +130,7 @@ public final class Gateway: Sendable {
             emit(.completed(hit))
             return
         }
-        await callModels(request, decision: decision, started: started, emit: emit)
+        await callModels(request, routing: routing, decision: decision, started: started, emit: emit)
     }
 
     /// Strips control characters from user messages, refuses an over-long last message with a
@@ -152,11 +153,7 @@ public final class Gateway: Sendable {
     }
 
     private func routeRequest(_ request: GatewayRequest) -> RouteRequest {
-        var prompt: [TokenEncoding: Int] = [:]
-        for encoding in TokenEncoding.allCases {
-            prompt[encoding] = TokenEstimator.promptTokens(request.messages.map(\.content), encoding: encoding)
-        }
-        return RouteRequest(priority: request.priority, promptTokens: prompt, maxOutputTokens: request.maxOutputTokens)
+        RouteRequest(priority: request.priority, promptTokens: TokenEstimator.promptTokensByEncoding(request.messages.map(\.content)), maxOutputTokens: request.maxOutputTokens)
     }
 
     /// Every model the request may go to: the catalog, plus compatible providers' own models.
@@ -228,7 +225,7 @@ public final class Gateway: Sendable {
         ChatRequest(model: model.id, messages: request.messages, maxOutputTokens: min(request.maxOutputTokens, model.maxOutput), temperature: request.temperature)
     }
 
-    private func callModels(_ request: GatewayRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
+    private func callModels(_ request: GatewayRequest, routing: RouteRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
         let deadline = started + .seconds(settings.network.requestTimeout)
         var errors: [String] = []
         var shownText = false
@@ -244,7 +241,7 @@ public final class Gateway: Sendable {
                     errors.append("\(model.provider): circuit open")
                     break
                 }
-                let outcome = await attemptCall(request, model: model, provider: provider, decision: decision, started: started, restart: shownText, emit: emit)
+                let outcome = await attemptCall(request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision, started: started, restart: shownText, emit: emit)
                 switch outcome {
                 case .answered(let result) where !regenerated && ContentChecks.needsRegeneration(result.text):
                     // An empty or runaway answer gets one more try on the same model.
@@ -295,11 +292,10 @@ public final class Gateway: Sendable {
     }
 
     private func attemptCall(
-        _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, decision: RouteDecision,
+        _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, prompt: Int, decision: RouteDecision,
         started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
     ) async -> AttemptOutcome {
         let chat = chatRequest(request, model: model)
-        let prompt = TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: model.id))
         let amount = CostCalculator.reservation(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), maxOutputTokens: chat.maxOutputTokens, at: model.price)
         let reservation: BudgetLedger.Reservation
         do {

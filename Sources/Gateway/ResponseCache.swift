@@ -14,7 +14,15 @@ import Synchronization
 public final class ResponseCache: Sendable {
     private struct State {
         var entries: OrderedDictionary<String, CachedResponse> = [:]
+        /// Keys the table holds (read at start, plus every save): a miss on a key outside it
+        /// needs no database read. Entries another process adds appear after a restart.
+        var storedKeys: Set<String> = []
+        /// `false` once `storedKeys` outgrew its cap: every miss then asks the table.
+        var keysComplete = true
     }
+
+    /// Keys tracked in memory at most, before misses go back to asking the table.
+    static let storedKeysCap = 200_000
 
     /// Entries kept in memory; the table holds the rest until they expire.
     public static let memoryCapacity = 1_000
@@ -32,6 +40,8 @@ public final class ResponseCache: Sendable {
         self.writer = writer
         self.ttl = ttl
         self.clock = clock
+        let keys = (try? store?.cachedKeys(now: clock())) ?? []
+        state.withLock { $0.storedKeys = Set(keys) }
     }
 
     /// The cache key of a request to `model`.
@@ -50,28 +60,36 @@ public final class ResponseCache: Sendable {
             field(message.role.rawValue)
             field(message.content)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The answer stored under `key`, if it has not expired.
     public func lookup(_ key: String) -> CachedResponse? {
         let now = clock()
-        let memory: CachedResponse? = state.withLock { state in
-            guard let entry = state.entries[key] else { return nil }
+        let (memory, stored): (CachedResponse?, Bool) = state.withLock { state in
+            guard let entry = state.entries[key] else { return (nil, !state.keysComplete || state.storedKeys.contains(key)) }
             guard entry.expiresAt > now else {
                 state.entries.removeValue(forKey: key)
-                return nil
+                state.storedKeys.remove(key)
+                return (nil, false)
             }
             // Most recently used goes to the end.
             state.entries.removeValue(forKey: key)
             state.entries[key] = entry
-            return entry
+            return (entry, true)
         }
         if let memory {
             countHit(key)
             return memory
         }
-        guard let stored = try? store?.cachedResponse(key: key, now: now) else { return nil }
+        guard stored, let stored = try? store?.cachedResponse(key: key, now: now) else { return nil }
         remember(stored, key: key)
         countHit(key)
         return stored
@@ -102,6 +120,13 @@ public final class ResponseCache: Sendable {
 
     private func remember(_ entry: CachedResponse, key: String) {
         state.withLock { state in
+            if state.keysComplete {
+                state.storedKeys.insert(key)
+                if state.storedKeys.count > Self.storedKeysCap {
+                    state.storedKeys = []
+                    state.keysComplete = false
+                }
+            }
             state.entries.removeValue(forKey: key)
             state.entries[key] = entry
             if state.entries.count > Self.memoryCapacity { state.entries.removeFirst() }

@@ -149,9 +149,9 @@ public enum Router {
         guard !usable.isEmpty else { throw RoutingError(reasons: losers) }
 
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
-        let ranked = usable.enumerated().sorted { a, b in
-            let (ka, kb) = (rankKey(a.element.0, request: request, context: context), rankKey(b.element.0, request: request, context: context))
-            return ka.lexicographicallyPrecedes(kb) || (ka == kb && a.offset < b.offset)
+        let keyed = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
+        let ranked = keyed.sorted { a, b in
+            a.key.lexicographicallyPrecedes(b.key) || (a.key == b.key && a.offset < b.offset)
         }.map(\.element)
         var chosen = ranked[0]
         var reason = Self.reason(for: chosen.0, request: request, context: context)

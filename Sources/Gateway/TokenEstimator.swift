@@ -71,8 +71,23 @@ public enum TokenEstimator {
     /// The estimated tokens of `text` under `encoding`.
     public static func tokens(in text: String, encoding: TokenEncoding) -> Int {
         guard !text.isEmpty else { return 0 }
+        return tokens(Features(text), encoding: encoding)
+    }
+
+    /// The estimated prompt tokens of a conversation under every family, reading the text once.
+    public static func promptTokensByEncoding(_ contents: [String]) -> [TokenEncoding: Int] {
+        var totals = Dictionary(uniqueKeysWithValues: TokenEncoding.allCases.map { ($0, replyPriming) })
+        for content in contents {
+            let features = Features(content)
+            for encoding in TokenEncoding.allCases {
+                totals[encoding, default: 0] += (content.isEmpty ? 0 : tokens(features, encoding: encoding)) + perMessageOverhead
+            }
+        }
+        return totals
+    }
+
+    static func tokens(_ f: Features, encoding: TokenEncoding) -> Int {
         let c = encoding == .o200k ? o200k : cl100k
-        let f = Features(text)
         let total = c.word * Double(f.words) + c.longWordLetter * Double(f.longWordLetters) + c.accentedLetter * Double(f.accentedLetters)
             + c.digitGroup * Double(f.digitGroups) + c.cyrillicWord * Double(f.cyrillicWords) + c.cyrillicLetter * Double(f.cyrillicLetters)
             + c.newline * Double(f.newlines) + c.punctuation * Double(f.punctuation) + c.cjk * Double(f.cjk)

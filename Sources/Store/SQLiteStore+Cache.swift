@@ -29,7 +29,7 @@ extension SQLiteStore {
     /// The unexpired answer stored under `key`, if any.
     public func cachedResponse(key: String, now: Date) throws(StoreError) -> CachedResponse? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM cache_entries WHERE key = ? AND expires_at > ?", arguments: [key, now]).map { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cache_entries WHERE key = ? AND expires_at > ?"), arguments: [key, now]).map { row in
                 CachedResponse(
                     text: row["response"], provider: row["provider"], model: row["model"], promptTokens: row["input_tokens"],
                     outputTokens: row["output_tokens"], costUSD: row["cost_usd"], createdAt: row["created_at"], expiresAt: row["expires_at"])
@@ -43,18 +43,22 @@ extension SQLiteStore {
     }
 
     static func insertCacheEntry(_ response: CachedResponse, key: String, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM cache_entries WHERE expires_at <= ?", arguments: [response.createdAt])
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").execute(arguments: [response.createdAt])
+        try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                """,
+                """).execute(
             arguments: [key, response.provider, response.model, response.text, response.promptTokens, response.outputTokens, response.costUSD, response.createdAt, response.expiresAt])
     }
 
     /// Counts a hit on an entry.
     public func recordCacheHit(key: String) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?", arguments: [key]) }
+        try write { db in try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key]) }
+    }
+
+    /// The keys of the unexpired entries.
+    public func cachedKeys(now: Date) throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT key FROM cache_entries WHERE expires_at > ?", arguments: [now]) }
     }
 
     /// How many unexpired entries the cache holds.

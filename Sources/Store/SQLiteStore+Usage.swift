@@ -69,13 +69,12 @@ extension SQLiteStore {
     }
 
     static func insert(_ record: UsageRecord, in db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO usage (request_id, conversation_id, user_id, provider, model, input_tokens, output_tokens,
                     cache_read_tokens, cache_write_tokens, cost_usd, cost_estimated, latency_ms, ttft_ms, cache_hit,
                     route_reason, outcome, error_kind, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [
                 record.requestID, record.conversationID, record.userID, record.provider, record.model,
                 record.promptTokens, record.outputTokens, record.cacheReadTokens, record.cacheWriteTokens,

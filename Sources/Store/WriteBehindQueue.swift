@@ -134,9 +134,9 @@ public final class WriteBehindQueue: Sendable {
                 case .cacheEntry(let response, let key):
                     try SQLiteStore.insertCacheEntry(response, key: key, in: db)
                 case .cacheHit(let key):
-                    try db.execute(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?", arguments: [key])
+                    try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key])
                 case .error(let source, let kind, let message, let at):
-                    try db.execute(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)", arguments: [source, kind, message, at])
+                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").execute(arguments: [source, kind, message, at])
                 }
             }
         }
