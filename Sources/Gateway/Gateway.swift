@@ -229,6 +229,7 @@ public final class Gateway: Sendable {
         let deadline = started + .seconds(settings.network.requestTimeout)
         var errors: [String] = []
         var shownText = false
+        var onlyBudgetRefusals = true
         let models = [decision.chosen] + (request.model == nil ? decision.fallbacks : [])
         for (index, model) in models.enumerated() {
             guard let provider = providers[model.provider] else { continue }
@@ -239,6 +240,7 @@ public final class Gateway: Sendable {
                 if Task.isCancelled { return }
                 guard breakers[model.provider]?.allowRequest() ?? true else {
                     errors.append("\(model.provider): circuit open")
+                    onlyBudgetRefusals = false
                     break
                 }
                 let outcome = await attemptCall(request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision, started: started, restart: shownText, emit: emit)
@@ -262,6 +264,7 @@ public final class Gateway: Sendable {
                 case .refused(let reason):
                     errors.append(reason)
                 case .failed(let error, let showedText):
+                    onlyBudgetRefusals = false
                     shownText = shownText || showedText
                     errors.append(error.description)
                     if error.code == .cancelled { return }
@@ -281,8 +284,10 @@ public final class Gateway: Sendable {
             }
         }
         let summary = errors.joined(separator: "; ")
-        logFailure(request, kind: "all_failed", message: summary)
-        emit(.completed(failure(request, reason: summary, routeReason: decision.summary, started: started, errors: errors)))
+        // Refused by budgets only (another request took the last of a quota): say so, not "unreachable".
+        let budgetOnly = onlyBudgetRefusals && !errors.isEmpty
+        logFailure(request, kind: budgetOnly ? "over_budget" : "all_failed", message: summary)
+        emit(.completed(failure(request, reason: summary, routeReason: decision.summary, started: started, errors: errors, text: budgetOnly ? Self.budgetAnswer : Self.fallbackAnswer)))
     }
 
     enum AttemptOutcome {

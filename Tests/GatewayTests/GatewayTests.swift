@@ -193,3 +193,30 @@ import TestSupport
         #expect(throws: ControlError.self) { try h.gateway.apply(.switchModel("nope")) }
     }
 }
+
+@Suite struct GatewayBudgetTests {
+    @Test func twoHundredConcurrentRequestsThroughTheGatewayNeverOverspend() async throws {
+        // Each answer costs what its reservation allows (200 output tokens at gpt-4o-mini prices),
+        // and the hourly quota fits ten of them.
+        let h = try GatewayHarness(openAI: FakeLLMScript(text: "Paid answer.", promptTokens: 25, outputTokens: 200), environment: [
+            "ANTHROPIC_API_KEY": "", "LLM_HOURLY_QUOTA": "0.00125", "LLM_ENABLE_CACHING": "false",
+        ])
+        let results = await withTaskGroup(of: GatewayResult.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    await h.gateway.complete(GatewayRequest(messages: [.user("question \(index)")], maxOutputTokens: 200, model: "gpt-4o-mini"))
+                }
+            }
+            var all: [GatewayResult] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        h.gateway.flushWrites()
+        let answered = results.filter { !$0.hadErrors }
+        let spent = try h.store.spend(since: BudgetLedger.windowStart(.hourly, at: h.clock.now)).total
+        #expect(spent <= 0.00125 + 1e-12, "spent \(spent)")
+        #expect((8...10).contains(answered.count), "\(answered.count) answered")
+        #expect(results.filter(\.hadErrors).allSatisfy { $0.text == Gateway.budgetAnswer })
+        #expect(h.openAI.requests.count == answered.count, "no call was made without a reservation")
+    }
+}
