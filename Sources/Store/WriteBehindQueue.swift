@@ -26,7 +26,13 @@ public final class WriteBehindQueue: Sendable {
         var enqueued: UInt64 = 0
         var stopped = false
         var dropped = 0
+        /// Someone waits in `flush()`: write without gathering more.
+        var flushWaiters = 0
     }
+
+    /// How long the writer gathers items before a transaction, unless someone is flushing: one
+    /// commit for many requests instead of one each.
+    static let batchWindow: TimeInterval = 0.01
 
     /// Items kept while the database refuses writes.
     public static let capacity = 100_000
@@ -73,7 +79,11 @@ public final class WriteBehindQueue: Sendable {
         let target = state.withLock { $0.enqueued }
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
-        defer { condition.unlock() }
+        state.withLock { $0.flushWaiters += 1 }
+        defer {
+            state.withLock { $0.flushWaiters -= 1 }
+            condition.unlock()
+        }
         while state.withLock({ $0.written + UInt64($0.dropped) < target }) {
             condition.broadcast()
             if !condition.wait(until: deadline) { return false }
@@ -94,6 +104,8 @@ public final class WriteBehindQueue: Sendable {
         while true {
             condition.lock()
             while state.withLock({ $0.items.isEmpty && !$0.stopped }) { condition.wait() }
+            let gatherUntil = Date().addingTimeInterval(Self.batchWindow)
+            while state.withLock({ !$0.stopped && $0.flushWaiters == 0 }) && condition.wait(until: gatherUntil) {}
             let (batch, stopped) = state.withLock { state -> ([Item], Bool) in
                 defer { state.items.removeAll(keepingCapacity: true) }
                 return (state.items, state.stopped)
