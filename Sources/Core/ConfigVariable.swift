@@ -34,6 +34,7 @@ extension ConfigVariable {
     public static let cacheTTL = ConfigVariable("LLM_CACHE_TTL", default: "3600", "How long a cached answer stays valid, in seconds")
     public static let enableStreaming = ConfigVariable("LLM_ENABLE_STREAMING", default: "true", "Stream answers token by token (false: send one final message)")
     public static let enablePersonality = ConfigVariable("LLM_ENABLE_PERSONALITY", default: "true", "Adapt the answer's style to each user's personality")
+    public static let memoryWindow = ConfigVariable("LLM_MEMORY_WINDOW", default: "30", "Recent messages sent with each request (20–50); older ones are summarized")
     public static let enableMemory = ConfigVariable("LLM_ENABLE_MEMORY", default: "true", "Remember conversations (recent messages, summary, key facts)")
     public static let maxInputLength = ConfigVariable("LLM_MAX_INPUT_LENGTH", default: "16000", "Longest user message accepted, in characters; longer ones get a clear reply and are not sent")
     public static let masterKey = ConfigVariable("LLM_MASTER_KEY", secret: true, "Key that encrypts stored secrets; create one with `switchboard keygen` (required in production)")
@@ -69,7 +70,7 @@ extension ConfigVariable {
         compatibleProviders,
         preferredProvider, preferredModel,
         dailyQuota, hourlyQuota, globalDailyLimit, userDailyQuota, enableCostAlerts,
-        enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, enableMetrics, maxInputLength,
+        enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, memoryWindow, enableMetrics, maxInputLength,
         masterKey,
         caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAdminUsers,

@@ -136,6 +136,8 @@ public struct Settings: Sendable {
     public var cacheTTLSeconds: Int
     /// Longest user message accepted, in characters.
     public var maxInputLength: Int
+    /// Recent messages sent with each request.
+    public var memoryWindow: Int
     public var masterKey: Secret?
     public var network: NetworkSettings
     public var telegram: TelegramSettings

@@ -85,6 +85,7 @@ public struct SettingsLoader: Sendable {
             quotas: quotas, features: features,
             cacheTTLSeconds: values.seconds(.cacheTTL),
             maxInputLength: values.positive(.maxInputLength, unit: "characters"),
+            memoryWindow: values.memoryWindow(.memoryWindow),
             masterKey: values.secret(.masterKey),
             network: NetworkSettings(
                 caFile: values.string(.caFile).map(Self.expandingTilde),

@@ -71,6 +71,16 @@ struct ValueReader {
         positive(variable, unit: "seconds")
     }
 
+    /// The recent-message window: 20 to 50 messages, as the seed guide describes.
+    mutating func memoryWindow(_ variable: ConfigVariable) -> Int {
+        let value = wholeNumber(variable, unit: "messages")
+        guard (20...50).contains(value) else {
+            report.error(variable.name, "expected 20 to 50 messages, got \(value)")
+            return Int(variable.defaultValue) ?? 30
+        }
+        return value
+    }
+
     /// A non-negative whole number of `unit`.
     mutating func wholeNumber(_ variable: ConfigVariable, unit: String) -> Int {
         let fallback = Int(variable.defaultValue) ?? 0

@@ -91,6 +91,13 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// The model a request of this shape would go to now (for fitting a context to its window).
+    public func plannedModel(priority: RequestPriority, maxOutputTokens: Int, user: String?) -> ModelEntry? {
+        refreshControlsIfStale()
+        let probe = GatewayRequest(user: user, messages: [.user("")], priority: priority, maxOutputTokens: maxOutputTokens)
+        return try? Router.route(RouteRequest(priority: priority, promptTokens: 1, maxOutputTokens: maxOutputTokens), in: routingContext(for: probe)).chosen
+    }
+
     /// Answers `request` and returns the result only.
     public func complete(_ request: GatewayRequest) async -> GatewayResult {
         var result: GatewayResult?

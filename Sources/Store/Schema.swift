@@ -12,6 +12,21 @@ extension SQLiteStore {
                 t.add(column: "circuit_changed_at", .datetime)
             }
         }
+        migrator.registerMigration("v3-conversation-analytics") { db in
+            try db.alter(table: "conversations") { t in
+                t.add(column: "summarized_through", .integer).notNull().defaults(to: 0)
+                t.add(column: "sentiment_trend", .text).notNull().defaults(to: "[]")
+                t.add(column: "current_phase", .text).notNull().defaults(to: "")
+                t.add(column: "current_topic", .text).notNull().defaults(to: "")
+                t.add(column: "last_user", .text).notNull().defaults(to: "")
+            }
+            try db.alter(table: "user_profiles") { t in
+                t.add(column: "adaptations", .integer).notNull().defaults(to: 0)
+            }
+            // v1's belongsTo named the column conversationId; every other column is snake_case.
+            try db.alter(table: "messages") { t in t.rename(column: "conversationId", to: "conversation_id") }
+            try db.create(index: "messages_by_conversation", on: "messages", columns: ["conversation_id", "id"])
+        }
         return migrator
     }
 

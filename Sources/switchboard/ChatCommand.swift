@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Assistant
 import Core
 import Foundation
 import Gateway
@@ -31,6 +32,15 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "How much the answer matters: low (cheapest model), normal, or high (best model).")
     var priority: RequestPriority = .normal
 
+    @Option(help: "Keep the conversation under this name: later chats with the same name remember it.")
+    var conversation: String?
+
+    @Option(help: "Answer in a persona: professional, friendly, casual or helpful (kept for the conversation).")
+    var persona: String?
+
+    @Flag(help: "Forget the conversation (with --conversation) before answering; alone, just forget it.")
+    var reset = false
+
     func run() async throws {
         let loaded = LoadedConfiguration.load()
         // Before anything creates a Logger: handlers are chosen when a Logger is made.
@@ -42,6 +52,29 @@ struct ChatCommand: AsyncParsableCommand {
             throw fail(error.message, provider: provider, model: model)
         }
         let settings = runtime.loaded.settings
+        let conversationID = ConversationID.cli(conversation ?? Self.oneShotConversation)
+        var chosenPersona: Persona?
+        if let persona {
+            guard let parsed = Persona(name: persona) else {
+                throw fail("unknown persona '\(persona)': expected one of \(Persona.allCases.map(\.rawValue).joined(separator: ", "))", provider: provider, model: model)
+            }
+            chosenPersona = parsed
+        }
+        if reset {
+            guard conversation != nil else { throw fail("--reset needs --conversation NAME", provider: provider, model: model) }
+            do {
+                try runtime.assistant.reset(conversationID)
+            } catch {
+                throw fail(error.description, provider: provider, model: model)
+            }
+            if message == nil && Self.standardInputIsTerminal {
+                print("Conversation \(conversation ?? "") forgotten.")
+                return
+            }
+        }
+        if let chosenPersona, conversation != nil {
+            try? runtime.assistant.setPersona(chosenPersona, for: conversationID, channel: .cli)
+        }
         let text = try readMessage()
         if let provider, !settings.providerNames.contains(provider.lowercased()) {
             throw fail("unknown provider '\(provider)': expected one of \(settings.providerNames.joined(separator: ", "))", provider: provider, model: model)
@@ -49,13 +82,37 @@ struct ChatCommand: AsyncParsableCommand {
         if let provider, let configuration = settings.providers.first(where: { $0.name == provider.lowercased() }), !configuration.isConfigured {
             throw fail("\(provider) is not configured: \(configuration.apiKeyVariable ?? "its key") is not set", provider: provider, model: model)
         }
-        let request = GatewayRequest(
-            conversation: .cli("oneshot"), messages: [.user(text)], priority: priority,
-            maxOutputTokens: Self.maxOutputTokens, streaming: !noStream && settings.features.streaming,
-            provider: provider?.lowercased(), model: model)
-        var result: GatewayResult?
+        let events: AsyncStream<AssistantEvent>
+        if provider != nil || model != nil {
+            // A provider or model chosen by hand goes straight to the Gateway, restricted to it.
+            let request = GatewayRequest(
+                conversation: conversationID, messages: [.user(text)], priority: priority,
+                maxOutputTokens: Self.maxOutputTokens, streaming: !noStream && settings.features.streaming,
+                provider: provider?.lowercased(), model: model)
+            let gateway = runtime.gateway
+            events = AsyncStream { continuation in
+                let task = Task {
+                    for await event in gateway.stream(request) {
+                        switch event {
+                        case .routed(let decision): continuation.yield(.routed(decision))
+                        case .delta(let piece): continuation.yield(.delta(piece))
+                        case .restarted(let reason): continuation.yield(.restarted(reason: reason))
+                        case .completed(let result): continuation.yield(.completed(AssistantResult(result, personalityApplied: nil)))
+                        }
+                    }
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+        } else {
+            events = runtime.assistant.reply(AssistantRequest(
+                conversation: conversationID, channel: .cli, userName: "cli", text: text, persona: chosenPersona,
+                history: conversation == nil ? [] : nil, priority: priority,
+                streaming: !noStream && settings.features.streaming, maxOutputTokens: Self.maxOutputTokens))
+        }
+        var result: AssistantResult?
         var printed = false
-        for await event in runtime.gateway.stream(request) {
+        for await event in events {
             switch event {
             case .routed:
                 break
@@ -75,13 +132,14 @@ struct ChatCommand: AsyncParsableCommand {
             throw fail(result?.errorDetails.joined(separator: "; ") ?? "no answer", provider: provider, model: model)
         }
         let summary = ChatSummary(
-            provider: result.provider, model: result.model, usage: result.usage, cost: result.costUSD, costKnown: result.costKnown,
-            firstToken: request.streaming ? result.timeToFirstToken : nil, total: result.latency, isDemo: result.isDemo, fromCache: result.fromCache)
+            provider: result.provider, model: result.modelUsed, usage: result.usage, cost: result.costEstimate, costKnown: result.costKnown,
+            firstToken: noStream || !settings.features.streaming ? nil : result.timeToFirstToken, total: result.latency, isDemo: result.isDemo,
+            fromCache: result.fromCache, personality: result.personalityApplied)
         if !result.costKnown {
-            FileHandle.standardError.write(Data("warning: \(result.model) is not in the model catalog: its cost is not counted; add it with SWITCHBOARD_MODELS_FILE\n".utf8))
+            FileHandle.standardError.write(Data("warning: \(result.modelUsed) is not in the model catalog: its cost is not counted; add it with SWITCHBOARD_MODELS_FILE\n".utf8))
         }
         if json {
-            try printJSON(summary.json(answer: result.text))
+            try printJSON(summary.json(answer: result.responseContent))
         } else {
             Self.write("\n")
             FileHandle.standardError.write(Data((summary.line + "\n").utf8))
@@ -89,6 +147,10 @@ struct ChatCommand: AsyncParsableCommand {
     }
 
     static let maxOutputTokens = 1024
+    /// The conversation one-off chats are logged under; they do not see each other.
+    static let oneShotConversation = "oneshot"
+
+    static var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
 
     private func readMessage() throws -> String {
         let text = message ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -128,6 +190,7 @@ struct ChatSummary {
     var total: Duration
     var isDemo: Bool
     var fromCache: Bool = false
+    var personality: String?
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -158,8 +221,10 @@ struct ChatSummary {
             "total_time_ms": Int(Self.seconds(total) * 1000),
             "demo": isDemo,
             "from_cache": fromCache,
+            "personality_applied": personality ?? NSNull(),
         ]
     }
 }
 
 extension RequestPriority: ExpressibleByArgument {}
+

@@ -1,3 +1,4 @@
+import Assistant
 import Core
 import Foundation
 import Gateway
@@ -12,6 +13,7 @@ struct Runtime {
     let store: SQLiteStore
     let bus: EventBus<Event>
     let gateway: Gateway
+    let assistant: Assistant
 
     struct Failure: Error {
         let message: String
@@ -33,6 +35,7 @@ struct Runtime {
         }
         let bus = EventBus<Event>()
         let gateway = Gateway(settings: settings, catalog: loaded.catalog, store: store, providers: providers, bus: bus)
-        return Runtime(loaded: loaded, store: store, bus: bus, gateway: gateway)
+        let assistant = Assistant(gateway: gateway, store: store, settings: settings)
+        return Runtime(loaded: loaded, store: store, bus: bus, gateway: gateway, assistant: assistant)
     }
 }

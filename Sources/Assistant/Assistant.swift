@@ -1,0 +1,296 @@
+public import Core
+public import Foundation
+public import Gateway
+import Logging
+public import Providers
+public import Store
+
+/// A message to answer, from any channel.
+public struct AssistantRequest: Sendable {
+    public var conversation: ConversationID
+    public var channel: Channel
+    /// Whose personality to learn and whose budget to charge (a Telegram user id); `nil` for the
+    /// operator and the command line, whose conversation stands in for them.
+    public var userID: String?
+    /// How to show the sender (`@ana`, `operator`).
+    public var userName: String
+    public var text: String
+    /// A persona for this reply only (the seed's `personality_style`).
+    public var persona: Persona?
+    /// A history to use instead of the stored one (the seed's contextual response).
+    public var history: [ChatMessage]?
+    public var priority: RequestPriority
+    public var streaming: Bool
+    public var maxOutputTokens: Int
+
+    public init(conversation: ConversationID, channel: Channel, userID: String? = nil, userName: String = "user", text: String, persona: Persona? = nil, history: [ChatMessage]? = nil, priority: RequestPriority = .normal, streaming: Bool = true, maxOutputTokens: Int = 1024) {
+        self.conversation = conversation
+        self.channel = channel
+        self.userID = userID
+        self.userName = userName
+        self.text = text
+        self.persona = persona
+        self.history = history
+        self.priority = priority
+        self.streaming = streaming
+        self.maxOutputTokens = maxOutputTokens
+    }
+}
+
+/// The outcome of one reply, with the seed's field names.
+public struct AssistantResult: Sendable {
+    public var responseContent: String
+    public var modelUsed: String
+    public var provider: String
+    public var costEstimate: Double
+    /// The persona or `adaptive` style applied, if any.
+    public var personalityApplied: String?
+    public var hadErrors: Bool
+    public var errorDetails: [String]
+    public var fromCache: Bool
+    public var usage: TokenUsage
+    public var costKnown: Bool
+    public var latency: Duration
+    public var timeToFirstToken: Duration?
+    public var routeReason: String
+    public var isDemo: Bool
+}
+
+extension AssistantResult {
+    /// A Gateway result in the Assistant's terms.
+    public init(_ result: GatewayResult, personalityApplied: String?) {
+        self.init(
+            responseContent: result.text, modelUsed: result.model, provider: result.provider, costEstimate: result.costUSD,
+            personalityApplied: personalityApplied, hadErrors: result.hadErrors, errorDetails: result.errorDetails, fromCache: result.fromCache,
+            usage: result.usage, costKnown: result.costKnown, latency: result.latency, timeToFirstToken: result.timeToFirstToken,
+            routeReason: result.routeReason, isDemo: result.isDemo)
+    }
+}
+
+/// What the Assistant tells its caller while it answers.
+public enum AssistantEvent: Sendable {
+    case routed(RouteDecision)
+    case delta(String)
+    case restarted(reason: String)
+    case completed(AssistantResult)
+}
+
+/// The seed's `get_conversation_context`: what a conversation is about and how it goes.
+public struct ConversationContext: Sendable, Hashable {
+    public var messageCount: Int
+    public var sentimentTrend: [Double]
+    public var currentPhase: String
+    public var currentTopic: String
+    public var lastPrunedAt: Date?
+    public var keyFacts: [String]
+    public var summary: String
+    public var persona: String?
+}
+
+/// One reply, end to end: memory → personality → Gateway → persist → summarize.
+public final class Assistant: Sendable {
+    /// The system prompt every conversation starts from.
+    public static let systemPrompt = "You are a helpful assistant in a chat. Answer clearly and accurately; say so when you are not sure. Use Markdown sparingly."
+    /// Messages beyond the recent window wait for this many before they are summarized together.
+    public static let summarizeBatch = 20
+
+    private let gateway: Gateway
+    private let store: SQLiteStore
+    private let settings: Settings
+    private let memoryWindow: Int
+    private let clock: @Sendable () -> Date
+    private let logger = Logger(label: "switchboard.assistant")
+
+    /// An assistant answering through `gateway` and remembering in `store`.
+    public init(gateway: Gateway, store: SQLiteStore, settings: Settings, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.gateway = gateway
+        self.store = store
+        self.settings = settings
+        self.memoryWindow = settings.memoryWindow
+        self.clock = clock
+    }
+
+    /// Answers as a stream of events ending with `.completed`.
+    public func reply(_ request: AssistantRequest) -> AsyncStream<AssistantEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                await self.answer(request) { continuation.yield($0) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Answers and returns the result only.
+    public func respond(_ request: AssistantRequest) async -> AssistantResult {
+        var result: AssistantResult?
+        await answer(request) { event in
+            if case .completed(let final) = event { result = final }
+        }
+        return result ?? Self.refusal("no answer")
+    }
+
+    func answer(_ request: AssistantRequest, emit: (AssistantEvent) -> Void) async {
+        let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            emit(.completed(Self.refusal("Please send a message with some text.")))
+            return
+        }
+        // Refused before anything is stored, so an over-long message leaves no trace half-way.
+        guard request.text.count <= settings.maxInputLength else {
+            emit(.completed(Self.refusal("Your message is too long (\(request.text.count) characters; the limit is \(settings.maxInputLength)). Please shorten it or send it in parts.")))
+            return
+        }
+        let now = clock()
+        let conversationID = request.conversation.rawValue
+        var conversation = (try? store.conversation(conversationID)) ?? ConversationRecord(id: conversationID, channel: request.channel.rawValue, createdAt: now, updatedAt: now)
+        let profileKey = request.userID ?? conversationID
+
+        // Personality: an explicit persona wins; otherwise the learned style, when enabled.
+        var profile = (try? store.userProfile(profileKey)) ?? UserProfileRecord(userID: profileKey)
+        var style: String?
+        var applied: String?
+        if let persona = request.persona ?? conversation.persona.flatMap(Persona.init(rawValue:)) {
+            style = persona.styleInstruction
+            applied = persona.rawValue
+        } else if settings.features.personality {
+            let traits = PersonalityEngine.update(PersonalityTraits(profile.traits), with: text)
+            profile.traits = traits.dictionary
+            style = PersonalityEngine.instructions(for: traits)
+            applied = style == nil ? nil : "adaptive"
+        }
+        profile.messageCount += 1
+        if applied != nil { profile.adaptations += 1 }
+
+        // Memory: the supplied history, or the stored window, facts and summary.
+        let newFacts = FactExtractor.facts(in: text)
+        let history: [ChatMessage]
+        var facts: [String] = []
+        var summary = ""
+        if let supplied = request.history {
+            history = supplied
+        } else if settings.features.memory {
+            let recent = (try? store.recentMessages(conversation: conversationID, limit: memoryWindow)) ?? []
+            history = recent.map { ChatMessage(role: $0.role == "user" ? .user : .assistant, content: $0.content) }
+            facts = FactExtractor.merge(conversation.keyFacts, newFacts)
+            summary = conversation.summary
+        } else {
+            history = []
+        }
+
+        let model = gateway.plannedModel(priority: request.priority, maxOutputTokens: request.maxOutputTokens, user: request.userID)
+        let context = ContextBuilder.build(ContextBuilder.Input(
+            systemPrompt: Self.systemPrompt, style: style, facts: facts, summary: summary, history: history, userMessage: text,
+            contextWindow: model?.contextWindow ?? 8_192, answerBudget: request.maxOutputTokens,
+            encoding: TokenEncoding.of(model: model?.id ?? "")))
+
+        var gatewayResult: GatewayResult?
+        for await event in gateway.stream(GatewayRequest(
+            conversation: request.conversation, user: request.userID, messages: context.messages, priority: request.priority,
+            maxOutputTokens: request.maxOutputTokens, streaming: request.streaming))
+        {
+            switch event {
+            case .routed(let decision): emit(.routed(decision))
+            case .delta(let piece): emit(.delta(piece))
+            case .restarted(let reason): emit(.restarted(reason: reason))
+            case .completed(let result): gatewayResult = result
+            }
+        }
+        guard let result = gatewayResult else { return }
+        var final = AssistantResult(result, personalityApplied: applied)
+
+        if !result.hadErrors {
+            update(&conversation, text: text, facts: newFacts, userName: request.userName, recent: history, now: clock())
+            do {
+                try store.recordExchange(conversation, userMessage: text, answer: result.text, at: clock())
+                try store.saveUserProfile(profile, at: clock())
+            } catch {
+                final.errorDetails.append("the conversation could not be saved: \(error)")
+                logger.error("saving a conversation failed", metadata: ["conversation": "\(conversationID)", "reason": "\(error)"])
+            }
+            if settings.features.memory && request.history == nil {
+                await summarizeIfNeeded(conversationID)
+            }
+        } else {
+            final.personalityApplied = nil
+        }
+        emit(.completed(final))
+    }
+
+    private func update(_ conversation: inout ConversationRecord, text: String, facts: [String], userName: String, recent: [ChatMessage], now: Date) {
+        conversation.keyFacts = FactExtractor.merge(conversation.keyFacts, facts)
+        conversation.messageCount += 2
+        conversation.sentimentTrend = Array((conversation.sentimentTrend + [ConversationAnalyzer.sentiment(of: text)]).suffix(ConversationAnalyzer.trendLength))
+        conversation.currentPhase = ConversationAnalyzer.phase(latest: text, messageCount: conversation.messageCount)
+        let userTurns = recent.filter { $0.role == .user }.suffix(5).map(\.content) + [text]
+        conversation.currentTopic = ConversationAnalyzer.topic(of: userTurns)
+        conversation.lastUser = userName
+        conversation.updatedAt = now
+    }
+
+    /// Summarizes the messages that left the recent window once there are enough of them.
+    func summarizeIfNeeded(_ conversationID: String) async {
+        guard var conversation = try? store.conversation(conversationID),
+            let window = try? store.recentMessages(conversation: conversationID, limit: memoryWindow),
+            let oldestKept = window.first?.id
+        else { return }
+        let pending = (try? store.messages(conversation: conversationID, after: conversation.summarizedThrough, through: oldestKept - 1)) ?? []
+        guard pending.count >= Self.summarizeBatch, let last = pending.last else { return }
+        let (summary, byModel, error) = await Summarizer.summarize(previous: conversation.summary, messages: pending, conversation: conversationID, gateway: gateway)
+        if let error {
+            logger.notice("summary written without a model", metadata: ["conversation": "\(conversationID)", "reason": "\(error)"])
+        }
+        conversation.summary = summary
+        conversation.summarizedThrough = last.id
+        conversation.lastPrunedAt = clock()
+        _ = byModel
+        try? store.saveConversation(conversation)
+    }
+
+    // MARK: - Conversation controls
+
+    /// Forgets a conversation.
+    public func reset(_ conversation: ConversationID) throws(StoreError) {
+        try store.resetConversation(conversation.rawValue)
+    }
+
+    /// Sets (or with `nil` clears) a conversation's persona.
+    public func setPersona(_ persona: Persona?, for conversation: ConversationID, channel: Channel) throws(StoreError) {
+        let now = clock()
+        var record = try store.conversation(conversation.rawValue) ?? ConversationRecord(id: conversation.rawValue, channel: channel.rawValue, createdAt: now, updatedAt: now)
+        record.persona = persona?.rawValue
+        record.updatedAt = now
+        try store.saveConversation(record)
+    }
+
+    /// The seed's conversation context: counts, sentiment, phase, topic, pruning.
+    public func context(of conversation: ConversationID) -> ConversationContext? {
+        (try? store.conversation(conversation.rawValue)).flatMap { $0 }.map {
+            ConversationContext(
+                messageCount: $0.messageCount, sentimentTrend: $0.sentimentTrend, currentPhase: $0.currentPhase, currentTopic: $0.currentTopic,
+                lastPrunedAt: $0.lastPrunedAt, keyFacts: $0.keyFacts, summary: $0.summary, persona: $0.persona)
+        }
+    }
+
+    /// Applies the conversation commands of the bus; `nil` for commands that are not the Assistant's.
+    public func apply(_ command: Command) throws(StoreError) -> String? {
+        switch command {
+        case .resetConversation(let conversation):
+            try reset(conversation)
+            return "conversation \(conversation) reset"
+        case .setPersona(let conversation, let name):
+            let persona = name.flatMap(Persona.init(name:))
+            try setPersona(persona, for: conversation, channel: .console)
+            return persona.map { "persona \($0.rawValue)" } ?? "learned personality"
+        default:
+            return nil
+        }
+    }
+
+    static func refusal(_ message: String) -> AssistantResult {
+        AssistantResult(
+            responseContent: message, modelUsed: "", provider: "", costEstimate: 0, personalityApplied: nil, hadErrors: true,
+            errorDetails: [message], fromCache: false, usage: TokenUsage(promptTokens: 0, outputTokens: 0), costKnown: true,
+            latency: .zero, timeToFirstToken: nil, routeReason: "", isDemo: false)
+    }
+}

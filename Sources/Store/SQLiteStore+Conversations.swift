@@ -1,0 +1,188 @@
+public import Foundation
+import GRDB
+
+/// A stored message of a conversation.
+public struct StoredMessage: Sendable, Hashable {
+    public var id: Int64
+    /// `user` or `assistant`.
+    public var role: String
+    public var content: String
+    public var createdAt: Date
+
+    public init(id: Int64, role: String, content: String, createdAt: Date) {
+        self.id = id
+        self.role = role
+        self.content = content
+        self.createdAt = createdAt
+    }
+}
+
+/// A conversation's long-term state: summary, key facts and analytics.
+public struct ConversationRecord: Sendable, Hashable {
+    public var id: String
+    public var channel: String
+    public var persona: String?
+    public var summary: String
+    /// The id of the newest message the summary covers (0: none).
+    public var summarizedThrough: Int64
+    public var keyFacts: [String]
+    public var messageCount: Int
+    public var lastPrunedAt: Date?
+    public var sentimentTrend: [Double]
+    public var currentPhase: String
+    public var currentTopic: String
+    /// Display name of the last person who wrote.
+    public var lastUser: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, channel: String, persona: String? = nil, summary: String = "", summarizedThrough: Int64 = 0, keyFacts: [String] = [], messageCount: Int = 0, lastPrunedAt: Date? = nil, sentimentTrend: [Double] = [], currentPhase: String = "", currentTopic: String = "", lastUser: String = "", createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.channel = channel
+        self.persona = persona
+        self.summary = summary
+        self.summarizedThrough = summarizedThrough
+        self.keyFacts = keyFacts
+        self.messageCount = messageCount
+        self.lastPrunedAt = lastPrunedAt
+        self.sentimentTrend = sentimentTrend
+        self.currentPhase = currentPhase
+        self.currentTopic = currentTopic
+        self.lastUser = lastUser
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A person's learned personality.
+public struct UserProfileRecord: Sendable, Hashable {
+    public var userID: String
+    /// Trait name → 0…1.
+    public var traits: [String: Double]
+    public var messageCount: Int
+    public var adaptations: Int
+
+    public init(userID: String, traits: [String: Double] = [:], messageCount: Int = 0, adaptations: Int = 0) {
+        self.userID = userID
+        self.traits = traits
+        self.messageCount = messageCount
+        self.adaptations = adaptations
+    }
+}
+
+extension SQLiteStore {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? "[]"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+    }
+
+    static func conversation(_ row: Row) -> ConversationRecord {
+        ConversationRecord(
+            id: row["id"], channel: row["channel"], persona: row["persona"], summary: row["summary"],
+            summarizedThrough: row["summarized_through"], keyFacts: decode([String].self, row["key_facts"]) ?? [],
+            messageCount: row["message_count"], lastPrunedAt: row["last_pruned_at"],
+            sentimentTrend: decode([Double].self, row["sentiment_trend"]) ?? [], currentPhase: row["current_phase"],
+            currentTopic: row["current_topic"], lastUser: row["last_user"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    /// The conversation, if it exists.
+    public func conversation(_ id: String) throws(StoreError) -> ConversationRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]).map(Self.conversation) }
+    }
+
+    /// The most recently active conversations, newest first.
+    public func recentConversations(limit: Int) throws(StoreError) -> [ConversationRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM conversations ORDER BY updated_at DESC LIMIT ?", arguments: [limit]).map(Self.conversation) }
+    }
+
+    /// The newest `limit` messages after message `afterID`, oldest first (an index range scan).
+    public func recentMessages(conversation: String, limit: Int, after afterID: Int64 = 0) throws(StoreError) -> [StoredMessage] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, role, content, created_at FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id DESC LIMIT ?"),
+                arguments: [conversation, afterID, limit]
+            ).map { StoredMessage(id: $0["id"], role: $0["role"], content: $0["content"], createdAt: $0["created_at"]) }.reversed()
+        }
+    }
+
+    /// Messages with ids in `after…through`, oldest first (what a summary must cover).
+    public func messages(conversation: String, after afterID: Int64, through lastID: Int64) throws(StoreError) -> [StoredMessage] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, role, content, created_at FROM messages WHERE conversation_id = ? AND id > ? AND id <= ? ORDER BY id", arguments: [conversation, afterID, lastID])
+                .map { StoredMessage(id: $0["id"], role: $0["role"], content: $0["content"], createdAt: $0["created_at"]) }
+        }
+    }
+
+    /// Appends one exchange (the user's message and the answer) and the conversation's new state,
+    /// in one transaction: a crash keeps both or neither.
+    public func recordExchange(_ conversation: ConversationRecord, userMessage: String, answer: String?, at now: Date) throws(StoreError) {
+        try write { db in
+            try Self.upsert(conversation, in: db)
+            try db.execute(sql: "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', ?, ?)", arguments: [conversation.id, userMessage, now])
+            if let answer {
+                try db.execute(sql: "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'assistant', ?, ?)", arguments: [conversation.id, answer, now])
+            }
+        }
+    }
+
+    /// Saves a conversation's state (summary, facts, analytics, persona).
+    public func saveConversation(_ conversation: ConversationRecord) throws(StoreError) {
+        try write { db in try Self.upsert(conversation, in: db) }
+    }
+
+    static func upsert(_ c: ConversationRecord, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO conversations (id, channel, persona, summary, summarized_through, key_facts, message_count, last_pruned_at,
+                    sentiment_trend, current_phase, current_topic, last_user, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET channel = excluded.channel, persona = excluded.persona, summary = excluded.summary,
+                    summarized_through = excluded.summarized_through, key_facts = excluded.key_facts,
+                    message_count = excluded.message_count, last_pruned_at = excluded.last_pruned_at,
+                    sentiment_trend = excluded.sentiment_trend, current_phase = excluded.current_phase,
+                    current_topic = excluded.current_topic, last_user = excluded.last_user, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                c.id, c.channel, c.persona, c.summary, c.summarizedThrough, encode(c.keyFacts), c.messageCount, c.lastPrunedAt,
+                encode(c.sentimentTrend), c.currentPhase, c.currentTopic, c.lastUser, c.createdAt, c.updatedAt,
+            ])
+    }
+
+    /// Forgets a conversation's messages, summary and facts (its persona too).
+    public func resetConversation(_ id: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM conversations WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// A person's learned personality, if any.
+    public func userProfile(_ userID: String) throws(StoreError) -> UserProfileRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM user_profiles WHERE user_id = ?", arguments: [userID]).map {
+                UserProfileRecord(userID: $0["user_id"], traits: Self.decode([String: Double].self, $0["traits"]) ?? [:], messageCount: $0["message_count"], adaptations: $0["adaptations"])
+            }
+        }
+    }
+
+    /// Saves a person's personality.
+    public func saveUserProfile(_ profile: UserProfileRecord, at now: Date) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO user_profiles (user_id, traits, message_count, adaptations, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(user_id) DO UPDATE SET traits = excluded.traits, message_count = excluded.message_count,
+                        adaptations = excluded.adaptations, updated_at = excluded.updated_at
+                    """,
+                arguments: [profile.userID, Self.encode(profile.traits), profile.messageCount, profile.adaptations, now])
+        }
+    }
+
+    /// Personality adaptations applied across every user.
+    public func personalityAdaptations() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(adaptations), 0) FROM user_profiles") ?? 0 }
+    }
+}
