@@ -122,7 +122,7 @@ let package = Package(
             name: "GatewayTests", dependencies: ["Gateway", "Core", "TestSupport"],
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
-        .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core"], swiftSettings: strict),
+        .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core"], swiftSettings: strict),
         .testTarget(

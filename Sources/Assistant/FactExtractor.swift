@@ -8,18 +8,19 @@ public enum FactExtractor {
     public static let limit = 20
 
     static let rules: [(label: String, pattern: String)] = [
-        ("Name", #"\b(?:my name is|call me|i am called|i'm called)\s+([A-Z\p{Lu}][\p{L}'-]+(?:\s+[A-Z\p{Lu}][\p{L}'-]+)?)"#),
+        // Case matters for the name itself (capitalised words), not for the phrase before it.
+        ("Name", #"\b(?i:my name is|call me|i am called|i'm called)\s+(\p{Lu}[\p{L}'-]+(?:\s+\p{Lu}[\p{L}'-]+)?)"#),
         ("Remember", #"\b(?:please\s+)?remember(?: that)?\s+(.{3,160}?)(?:[.!?]|$)"#),
         ("Likes", #"\bi (?:really )?(?:like|love|prefer|enjoy)\s+(.{2,80}?)(?:[.!?,]|$)"#),
         ("Dislikes", #"\bi (?:really )?(?:don't like|do not like|hate|dislike)\s+(.{2,80}?)(?:[.!?,]|$)"#),
         ("Works on", #"\bi(?:'m| am) (?:working on|building|writing|developing)\s+(.{3,100}?)(?:[.!?]|$)"#),
-        ("Project", #"\bmy (?:project|app|startup|company|thesis|book) (?:is|is called|called)\s+(.{2,100}?)(?:[.!?]|$)"#),
+        ("Project", #"\bmy (?:project|app|startup|company|thesis|book) (?:is called|called|is)\s+(.{2,100}?)(?:[.!?]|$)"#),
         ("Lives in", #"\bi live in\s+([\p{L}][\p{L} '-]{1,40}?)(?:[.!?,]|$)"#),
         ("Works as", #"\bi(?:'m| am) an? ([\p{L} -]{3,40}?(?:developer|engineer|designer|teacher|student|doctor|manager|writer|scientist|nurse|lawyer|artist))\b"#),
     ]
 
     static let compiled: [(label: String, regex: NSRegularExpression)] = rules.compactMap { rule in
-        (try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive])).map { (rule.label, $0) }
+        (try? NSRegularExpression(pattern: rule.pattern, options: rule.label == "Name" ? [] : [.caseInsensitive])).map { (rule.label, $0) }
     }
 
     /// Facts stated in `message`, as "Label: value" lines.

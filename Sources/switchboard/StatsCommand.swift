@@ -9,6 +9,7 @@ struct ServiceReport {
     let loaded: LoadedConfiguration
     let summary: UsageSummary
     let providers: [String: [String: Any]]
+    let personalityAdaptations: Int
 
     static func read(_ loaded: LoadedConfiguration, store: SQLiteStore) throws -> ServiceReport {
         let now = Date()
@@ -30,7 +31,7 @@ struct ServiceReport {
                 "quota_day": limits.daily(name),
             ]
         }
-        return ServiceReport(loaded: loaded, summary: summary, providers: providers)
+        return ServiceReport(loaded: loaded, summary: summary, providers: providers, personalityAdaptations: try store.personalityAdaptations())
     }
 
     var statsJSON: [String: Any] {
@@ -47,8 +48,7 @@ struct ServiceReport {
             "cache_hit_rate": summary.cacheHitRate,
             "cache_savings": summary.savedUSD,
             "errors_by_kind": summary.errorsByKind,
-            // Counted by the Assistant once personality adaptation lands.
-            "personality_adaptations": 0,
+            "personality_adaptations": personalityAdaptations,
             "providers": providers,
         ]
     }

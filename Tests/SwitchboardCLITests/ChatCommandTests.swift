@@ -150,3 +150,49 @@ import TestSupport
         #expect(result.stdout.contains("SWITCHBOARD_CA_FILE: cannot read"))
     }
 }
+
+@Suite struct ChatMemoryTests {
+    @Test func aNamedConversationRemembersAcrossInvocationsAndResets() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Got it."))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL])
+        _ = try await runner.run(["chat", "--conversation", "ana", "My name is Ana."])
+        _ = try await runner.run(["chat", "--conversation", "ana", "What is my name?"])
+        let second = try #require(fake.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(second.first?["content"]?.contains("- Name: Ana") == true)
+        #expect(second.contains { $0["content"] == "My name is Ana." })
+
+        _ = try await runner.run(["chat", "--conversation", "other", "Who am I?"])
+        let other = try #require(fake.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(!(other.first?["content"]?.contains("Ana") ?? true), "conversations do not leak into each other")
+
+        _ = try await runner.run(["chat", "--conversation", "ana", "--reset", "Start over."])
+        let reset = try #require(fake.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(reset.count == 2, "system and the new message only")
+        #expect(!(reset.first?["content"]?.contains("Ana") ?? true))
+    }
+
+    @Test func aPersonaIsKeptForTheConversation() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Certainly."))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL])
+        let first = try await runner.run(["chat", "--conversation", "work", "--persona", "professional", "--json", "Draft an email"])
+        #expect((try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])?["personality_applied"] as? String == "professional")
+        _ = try await runner.run(["chat", "--conversation", "work", "And a subject line?"])
+        let sent = try #require(fake.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(sent.first?["content"]?.contains("professional, precise tone") == true)
+        let bad = try await runner.run(["chat", "--persona", "pirate", "hi"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("unknown persona 'pirate'"))
+    }
+
+    @Test func oneOffChatsDoNotRememberEachOther() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Ok."))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL])
+        _ = try await runner.run(["chat", "My name is Ana."])
+        _ = try await runner.run(["chat", "What is my name?"])
+        let sent = try #require(fake.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(sent.count == 2)
+    }
+}
