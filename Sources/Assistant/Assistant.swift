@@ -91,6 +91,8 @@ public struct ConversationContext: Sendable, Hashable {
 public final class Assistant: Sendable {
     /// The system prompt every conversation starts from.
     public static let systemPrompt = "You are a helpful assistant in a chat. Answer clearly and accurately; say so when you are not sure. Use Markdown sparingly."
+    /// The window assumed when no model can be planned (the request will then fail in routing anyway).
+    static let fallbackContextWindow = 8_192
     /// Messages beyond the recent window wait for this many before they are summarized together.
     public static let summarizeBatch = 20
 
@@ -181,7 +183,7 @@ public final class Assistant: Sendable {
         let model = gateway.plannedModel(priority: request.priority, maxOutputTokens: request.maxOutputTokens, user: request.userID)
         let context = ContextBuilder.build(ContextBuilder.Input(
             systemPrompt: Self.systemPrompt, style: style, facts: facts, summary: summary, history: history, userMessage: text,
-            contextWindow: model?.contextWindow ?? 8_192, answerBudget: request.maxOutputTokens,
+            contextWindow: model?.contextWindow ?? Self.fallbackContextWindow, answerBudget: request.maxOutputTokens,
             encoding: TokenEncoding.of(model: model?.id ?? "")))
 
         var gatewayResult: GatewayResult?
@@ -226,6 +228,18 @@ public final class Assistant: Sendable {
         conversation.currentTopic = ConversationAnalyzer.topic(of: userTurns)
         conversation.lastUser = userName
         conversation.updatedAt = now
+    }
+
+    /// The context the next reply in `conversation` would send for `text`, without sending it:
+    /// the stored window, facts and summary built into `window` tokens (benchmarks, previews).
+    public func previewContext(_ conversation: ConversationID, text: String, window: Int, answerBudget: Int = 1_024) -> ContextBuilder.Output {
+        let record = (try? store.conversation(conversation.rawValue)) ?? nil
+        let recent = (try? store.recentMessages(conversation: conversation.rawValue, limit: memoryWindow)) ?? []
+        return ContextBuilder.build(ContextBuilder.Input(
+            systemPrompt: Self.systemPrompt, style: record?.persona.flatMap(Persona.init(rawValue:))?.styleInstruction,
+            facts: record?.keyFacts ?? [], summary: record?.summary ?? "",
+            history: recent.map { ChatMessage(role: $0.role == "user" ? .user : .assistant, content: $0.content) },
+            userMessage: text, contextWindow: window, answerBudget: answerBudget, encoding: .o200k))
     }
 
     /// Summarizes the messages that left the recent window once there are enough of them.
