@@ -23,7 +23,7 @@ public struct DemoProvider: LLMProvider {
     static let tips = [
         "Add OPENAI_API_KEY or ANTHROPIC_API_KEY to .env and restart to talk to a real model.",
         "`switchboard config check` tells you what is missing from your configuration.",
-        "In the console, `:model NAME` pins a model and `:model auto` lets the router choose again.",
+        "`switchboard pin MODEL` pins a model and `switchboard pin auto` lets the router choose again.",
         "Quotas are in US dollars per provider per hour and per day; the console shows them as bars.",
         "Identical questions are answered from the response cache at no cost while LLM_ENABLE_CACHING is on.",
         "Switchboard remembers each conversation: recent messages, a running summary and key facts.",

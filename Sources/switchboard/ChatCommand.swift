@@ -53,6 +53,7 @@ struct ChatCommand: AsyncParsableCommand {
         }
         let settings = runtime.loaded.settings
         let conversationID = ConversationID.cli(conversation ?? Self.oneShotConversation)
+        var pipedMessage: String?
         var chosenPersona: Persona?
         if let persona {
             guard let parsed = Persona(name: persona) else {
@@ -67,15 +68,20 @@ struct ChatCommand: AsyncParsableCommand {
             } catch {
                 throw fail(error.description, provider: provider, model: model)
             }
-            if message == nil && Self.standardInputIsTerminal {
-                print("Conversation \(conversation ?? "") forgotten.")
-                return
+            // `--reset` alone only forgets: no message argument, and nothing (or a terminal) on stdin.
+            if message == nil {
+                let piped = Self.standardInputIsTerminal ? "" : String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                if piped.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    print("Conversation \(conversation ?? "") forgotten.")
+                    return
+                }
+                pipedMessage = piped
             }
         }
         if let chosenPersona, conversation != nil {
             try? runtime.assistant.setPersona(chosenPersona, for: conversationID, channel: .cli)
         }
-        let text = try readMessage()
+        let text = try readMessage(pipedMessage)
         if let provider, !settings.providerNames.contains(provider.lowercased()) {
             throw fail("unknown provider '\(provider)': expected one of \(settings.providerNames.joined(separator: ", "))", provider: provider, model: model)
         }
@@ -152,8 +158,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     static var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
 
-    private func readMessage() throws -> String {
-        let text = message ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    private func readMessage(_ alreadyRead: String? = nil) throws -> String {
+        let text = message ?? alreadyRead ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw fail("no message: give it as an argument or on standard input", provider: provider, model: model)

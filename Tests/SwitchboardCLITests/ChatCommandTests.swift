@@ -196,3 +196,17 @@ import TestSupport
         #expect(sent.count == 2)
     }
 }
+
+@Suite struct ChatResetTests {
+    @Test func resetAloneForgetsWithoutAskingForAMessage() async throws {
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path)
+        _ = try await runner.run(["chat", "--conversation", "x", "My name is Ana."])
+        let reset = try await runner.run(["chat", "--conversation", "x", "--reset"])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stdout == "Conversation x forgotten.\n")
+        let alone = try await runner.run(["chat", "--reset", "hi"])
+        #expect(alone.status == 1)
+        #expect(alone.stderr.contains("--reset needs --conversation NAME"))
+    }
+}
