@@ -4,6 +4,20 @@
 
 import PackageDescription
 
+/// One benchmark executable, in Benchmarks/NAME, measuring the product's modules.
+func benchmarkTarget(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            .product(name: "Benchmark", package: "benchmark"),
+            .product(name: "SwitchboardKit", package: "switchboard"),
+            .product(name: "SwitchboardTestSupport", package: "switchboard"),
+        ],
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "SwitchboardBenchmarks",
     platforms: [.macOS(.v15)],
@@ -11,37 +25,6 @@ let package = Package(
         .package(name: "switchboard", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: [
-        .executableTarget(
-            name: "ProvidersBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardKit", package: "switchboard"),
-                .product(name: "SwitchboardTestSupport", package: "switchboard"),
-            ],
-            path: "Benchmarks/ProvidersBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "GatewayBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardKit", package: "switchboard"),
-                .product(name: "SwitchboardTestSupport", package: "switchboard"),
-            ],
-            path: "Benchmarks/GatewayBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "AssistantBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SwitchboardKit", package: "switchboard"),
-                .product(name: "SwitchboardTestSupport", package: "switchboard"),
-            ],
-            path: "Benchmarks/AssistantBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-    ],
+    targets: ["ProvidersBenchmarks", "GatewayBenchmarks", "AssistantBenchmarks"].map(benchmarkTarget),
     swiftLanguageModes: [.v6]
 )

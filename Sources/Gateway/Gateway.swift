@@ -204,7 +204,7 @@ public final class Gateway: Sendable {
         guard let hit = cache.lookup(key) else { return nil }
         // Replayed as a stream, so every channel shows it the way it shows a live answer.
         var firstToken: Duration?
-        for word in Self.words(hit.text) {
+        for word in StreamChunks.words(hit.text) {
             if firstToken == nil { firstToken = .now - started }
             emit(.delta(word))
             publishDelta(request, word)
@@ -447,20 +447,5 @@ public final class Gateway: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-
-    /// A text cut into words with their following spaces, for replaying an answer as a stream.
-    static func words(_ text: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if character == " " || character == "\n" {
-                words.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { words.append(current) }
-        return words
     }
 }

@@ -98,3 +98,21 @@ public struct ChatResponse: Sendable, Hashable {
         self.stopReason = stopReason
     }
 }
+
+/// Text cut for streaming: each word with the spaces or newline after it, so that joining the
+/// pieces gives the text back exactly.
+public enum StreamChunks {
+    public static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " || character == "\n" {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}

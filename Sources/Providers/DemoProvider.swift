@@ -79,18 +79,8 @@ public struct DemoProvider: LLMProvider {
         try await DemoProvider(pace: .zero).collect(request)
     }
 
-    /// The answer cut into words (each with its following space), at most `limit` of them.
+    /// The answer cut into words, at most `limit` of them.
     static func words(of text: String, limit: Int) -> [String] {
-        var words: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if character == " " {
-                words.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { words.append(current) }
-        return Array(words.prefix(max(1, limit)))
+        Array(StreamChunks.words(text).prefix(max(1, limit)))
     }
 }
