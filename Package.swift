@@ -124,7 +124,7 @@ let package = Package(
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core"], swiftSettings: strict),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core"], swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCLITests",
             // Depends on the executable so that `swift test` builds the binary these tests run.

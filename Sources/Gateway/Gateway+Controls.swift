@@ -122,3 +122,19 @@ extension Gateway {
         }
     }
 }
+
+extension Gateway {
+    /// A provider's circuit now (closed for providers without one).
+    public func circuitState(of provider: String) -> CircuitState {
+        breakers[provider]?.status.state ?? .closed
+    }
+
+    /// The names of the providers the Gateway can call.
+    public var providerNames: [String] { Array(knownProviders).sorted() }
+
+    /// The best observed latency (EWMA, ms) among a provider's models, if any was observed.
+    public func latency(of provider: String) -> Int? {
+        let models = Set(candidates.filter { $0.provider == provider }.map(\.id))
+        return health.snapshot.filter { models.contains($0.key) }.map(\.value.latencyMilliseconds).min().map { Int($0) }
+    }
+}

@@ -19,7 +19,7 @@ struct Runtime {
         let message: String
     }
 
-    static func start(_ loaded: LoadedConfiguration = .load()) throws(Failure) -> Runtime {
+    static func start(_ loaded: LoadedConfiguration = .load(), bus: EventBus<Event> = EventBus<Event>()) throws(Failure) -> Runtime {
         guard let store = loaded.store else {
             let reason = loaded.report.errors.first { $0.variable == ConfigVariable.database.name }?.message ?? "the database cannot be opened"
             throw Failure(message: reason)
@@ -33,7 +33,6 @@ struct Runtime {
         if settings.usesDemoProvider {
             providers[DemoProvider.providerName] = DemoProvider()
         }
-        let bus = EventBus<Event>()
         let gateway = Gateway(settings: settings, catalog: loaded.catalog, store: store, providers: providers, bus: bus)
         let assistant = Assistant(gateway: gateway, store: store, settings: settings)
         return Runtime(loaded: loaded, store: store, bus: bus, gateway: gateway, assistant: assistant)

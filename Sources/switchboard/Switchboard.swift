@@ -12,6 +12,7 @@ struct Switchboard: AsyncParsableCommand {
         subcommands: [
             ChatCommand.self,
             ConfigCommand.self,
+            ConsoleCommand.self,
             HealthCommand.self,
             KeygenCommand.self,
             ModelsCommand.self,
