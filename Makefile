@@ -1,9 +1,9 @@
 # Switchboard: the two commands a fresh Debian machine needs.
-#   make run    installs system packages if missing, builds, and starts Switchboard
+#   make run    installs system packages if missing, builds, and opens the Switchboard console
 #   make test   installs system packages if missing and runs the whole test suite (swift test)
 
 SWIFT ?= swift
-ARGS ?= chat "Hello! What can you do?"
+ARGS ?= console
 
 .PHONY: run test build deps clean
 
@@ -15,7 +15,6 @@ build: deps
 
 run: build
 	@$(SWIFT) run --skip-build switchboard config check || true
-	@echo
 	$(SWIFT) run --skip-build switchboard $(ARGS)
 
 test: deps

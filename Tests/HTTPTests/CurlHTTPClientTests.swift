@@ -113,10 +113,8 @@ import TestSupport
     }
 
     @Test func nothingListeningIsCouldNotConnect() async throws {
-        let server = try FakeHTTPServer { _, _ in }
-        let url = server.baseURL
-        server.stop()
-        await #expect { try await client.execute(HTTPRequest(url: url + "/")) } throws: { error in
+        let closed = try ReservedPort()
+        await #expect { try await client.execute(HTTPRequest(url: closed.baseURL + "/")) } throws: { error in
             (error as? HTTPError)?.code == .couldNotConnect
         }
     }

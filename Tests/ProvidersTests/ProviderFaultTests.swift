@@ -112,9 +112,13 @@ import TestSupport
 
     @Test(arguments: wires)
     func nothingListeningIsConnectionLost(wire: FakeLLMServer.Wire) async throws {
-        let fake = try FakeLLMServer(wire)
-        fake.stop()
-        _ = await H.expectFailure(H.provider(fake), .connectionLost)
+        let closed = try ReservedPort()
+        let provider: any LLMProvider =
+            switch wire {
+            case .openAI: OpenAIProvider(name: "openai", baseURL: closed.baseURL + "/v1", apiKey: H.apiKey, flavor: .openAI, transport: H.client)
+            case .anthropic: AnthropicProvider(baseURL: closed.baseURL, apiKey: H.apiKey, transport: H.client)
+            }
+        _ = await H.expectFailure(provider, .connectionLost)
     }
 
     @Test(arguments: wires)

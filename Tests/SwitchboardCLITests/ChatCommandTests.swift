@@ -106,7 +106,8 @@ import TestSupport
 
     @Test func retiredAndUnknownModelsAreRefused() async throws {
         let directory = try TemporaryDirectory()
-        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9"])
+        let closed = try ReservedPort()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": closed.baseURL])
         let retired = try await runner.run(["chat", "--model", "gpt-3.5-turbo", "hi"])
         #expect(retired.stderr.contains("gpt-3.5-turbo: retired on 2026-10-23"), "\(retired.stderr)")
         let unknown = try await runner.run(["chat", "--provider", "openai", "--model", "gpt-9", "hi"])
