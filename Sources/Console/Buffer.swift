@@ -50,7 +50,8 @@ public struct Buffer: Sendable, Hashable {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(width - x, maxWidth ?? width - x)
         guard limit > 0 else { return 0 }
-        let shown = DisplayWidth.truncate(text.replacingOccurrences(of: "\n", with: " "), to: limit)
+        let flat = text.contains("\n") ? text.replacingOccurrences(of: "\n", with: " ") : text
+        let shown = DisplayWidth.truncate(flat, to: limit)
         var column = x
         for character in shown {
             let w = DisplayWidth.of(character)

@@ -21,8 +21,9 @@ public final class ConsoleApp: Sendable {
 
     /// How often the snapshot is refreshed.
     public static let snapshotInterval = Duration.seconds(1)
-    /// How long a key read waits: also the frame cap (about 60 frames a second).
-    static let frameMilliseconds = 16
+    /// Frames drawn at most this often while only the runtime changes things (30 a second);
+    /// a key press is drawn at once.
+    static let frameInterval: TimeInterval = 1.0 / 30
 
     private let events: Subscription<Event>
     private let hooks: Hooks
@@ -31,6 +32,8 @@ public final class ConsoleApp: Sendable {
     private let knownModels: [String]
     private let noColor: Bool
     private let inbox = Mutex<[ConsoleInput]>([])
+    /// Set by SIGTERM/SIGHUP: the loop leaves and restores the terminal instead of dying mid-frame.
+    private let stopRequested = Atomic<Bool>(false)
 
     public init(events: Subscription<Event>, hooks: Hooks, themesDirectory: String?, theme: String, knownModels: [String], noColor: Bool) {
         self.events = events
@@ -56,6 +59,16 @@ public final class ConsoleApp: Sendable {
             }
         }
         defer { poller.cancel() }
+        // A terminated console still gives the terminal back.
+        var signalSources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { [self] in stopRequested.store(true, ordering: .relaxed) }
+            source.resume()
+            signalSources.append(source)
+        }
+        defer { signalSources.forEach { $0.cancel() } }
         let outcome: TerminalError? = await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
                 continuation.resume(returning: loop())
@@ -91,7 +104,8 @@ public final class ConsoleApp: Sendable {
 
         var dirty = true
         var lastTick = Date()
-        while true {
+        var lastDraw = Date.distantPast
+        while !stopRequested.load(ordering: .relaxed) {
             var inputs: [ConsoleInput] = []
             // Keys already typed are all taken this frame, so fast typing never lags behind.
             while let input = terminal.readKey() {
@@ -111,6 +125,7 @@ public final class ConsoleApp: Sendable {
                 inputs.append(.tick(now))
                 lastTick = now
             }
+            let typed = inputs.contains { if case .key = $0 { true } else { false } }
             for input in inputs {
                 dirty = true
                 for effect in ConsoleReducer.reduce(&state, input) {
@@ -133,11 +148,13 @@ public final class ConsoleApp: Sendable {
                     }
                 }
             }
-            if dirty {
+            if dirty && (typed || Date().timeIntervalSince(lastDraw) >= Self.frameInterval) {
                 terminal.draw(ConsoleRenderer.render(state))
                 dirty = false
+                lastDraw = Date()
             }
         }
+        return nil
     }
 
     private func loadTheme(_ name: String) -> (Theme, String?) {

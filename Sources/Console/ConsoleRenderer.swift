@@ -180,7 +180,10 @@ public enum ConsoleRenderer {
         for (index, line) in wrap(stream.question, width: inner - 5).enumerated() {
             lines.append(((index == 0 ? "you  " : "     ") + line, CellStyle(.accent)))
         }
-        let answer = stream.answer + (stream.streaming ? "▌" : "")
+        // Only the end of a long answer can be in view: wrap the last few screens of it.
+        let tailLimit = max(2_000, (width * height) * 2)
+        let shownAnswer = stream.answer.count > tailLimit ? "…" + String(stream.answer.suffix(tailLimit)) : stream.answer
+        let answer = shownAnswer + (stream.streaming ? "▌" : "")
         for (index, line) in wrap(answer, width: inner - 5).enumerated() {
             lines.append(((index == 0 ? "bot  " : "     ") + line, CellStyle(stream.failed ? .critical : .foreground)))
         }
@@ -211,11 +214,8 @@ public enum ConsoleRenderer {
         let errors = state.visibleErrors
         buffer.box(x: x, y: y, width: width, height: height, title: "Errors (\(errors.count))", focused: state.focus == .errors)
         let selected = state.selection[.errors] ?? 0
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
         for (index, error) in errors.prefix(height - 2).enumerated() {
-            let line = "\(formatter.string(from: error.at)) \(error.source) \(error.message)"
+            let line = "\(clock(error.at)) \(error.source) \(error.message)"
             let highlighted = state.focus == .errors && index == selected
             buffer.put(line, x: x + 1, y: y + 1 + index, style: highlighted ? CellStyle(.selectionForeground, background: .selectionBackground) : CellStyle(.critical), maxWidth: width - 2)
         }
@@ -261,37 +261,56 @@ public enum ConsoleRenderer {
 
     // MARK: - Text
 
-    /// Word-wraps by display width; words longer than a line are cut into pieces.
+    /// Word-wraps by display width; words longer than a line are cut into pieces. Linear: each
+    /// character's width is measured once.
     public static func wrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = ""
+            var lineWidth = 0
             for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
-                var word = String(word)
-                while DisplayWidth.of(word) > width {
-                    if !line.isEmpty { lines.append(line); line = "" }
+                var wordWidth = 0
+                for character in word { wordWidth += DisplayWidth.of(character) }
+                if wordWidth > width {
+                    // A word longer than a line: cut it into line-sized pieces.
+                    if lineWidth > 0 { lines.append(line); line = ""; lineWidth = 0 }
                     var piece = ""
+                    var pieceWidth = 0
                     for character in word {
-                        if DisplayWidth.of(piece) + DisplayWidth.of(character) > width { break }
+                        let w = DisplayWidth.of(character)
+                        if pieceWidth + w > width && !piece.isEmpty {
+                            lines.append(piece)
+                            piece = ""
+                            pieceWidth = 0
+                        }
                         piece.append(character)
+                        pieceWidth += w
                     }
-                    // A character wider than the line still moves on, alone.
-                    if piece.isEmpty, let first = word.first { piece = String(first) }
-                    lines.append(piece)
-                    word.removeFirst(piece.count)
+                    line = piece
+                    lineWidth = pieceWidth
+                    continue
                 }
-                let candidate = line.isEmpty ? word : line + " " + word
-                if DisplayWidth.of(candidate) > width {
+                let needed = lineWidth == 0 && line.isEmpty ? wordWidth : lineWidth + 1 + wordWidth
+                if needed > width {
                     lines.append(line)
-                    line = word
+                    line = String(word)
+                    lineWidth = wordWidth
                 } else {
-                    line = candidate
+                    if !(lineWidth == 0 && line.isEmpty) { line.append(" ") }
+                    line += word
+                    lineWidth = needed
                 }
             }
             lines.append(line)
         }
         return lines
+    }
+
+    /// `HH:mm:ss` in UTC, without a DateFormatter (which costs more than the rest of a frame).
+    static func clock(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) % 86_400
+        return String(format: "%02d:%02d:%02d", seconds / 3600, (seconds % 3600) / 60, seconds % 60)
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

@@ -84,6 +84,15 @@ public struct StreamView: Sendable, Hashable {
     public var footer: String = ""
     public var streaming = false
     public var failed = false
+
+    public init(question: String = "", answer: String = "", route: String = "", footer: String = "", streaming: Bool = false, failed: Bool = false) {
+        self.question = question
+        self.answer = answer
+        self.route = route
+        self.footer = footer
+        self.streaming = streaming
+        self.failed = failed
+    }
 }
 
 /// One error log line.

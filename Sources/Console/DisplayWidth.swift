@@ -4,6 +4,8 @@
 public enum DisplayWidth {
     /// The cells one character takes: 0, 1 or 2.
     public static func of(_ character: Character) -> Int {
+        // Most of a screen is ASCII: skip the Unicode property look-ups for it.
+        if let ascii = character.asciiValue { return ascii >= 0x20 && ascii != 0x7F ? 1 : 0 }
         var width = 0
         var sawEmojiSelector = false
         for scalar in character.unicodeScalars {
@@ -45,16 +47,18 @@ public enum DisplayWidth {
     /// `text` cut to at most `width` cells; a cut text ends with `…`.
     public static func truncate(_ text: String, to width: Int) -> String {
         guard width > 0 else { return "" }
-        guard of(text) > width else { return text }
-        var result = ""
+        // One pass: remember where an ellipsis would have to go, stop as soon as the text is too wide.
         var used = 0
-        for character in text {
-            let w = of(character)
-            if used + w > width - 1 { break }
-            result.append(character)
+        var cut = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let w = of(text[index])
+            if used + w <= width - 1 { cut = text.index(after: index) }
             used += w
+            if used > width { return String(text[..<cut]) + "…" }
+            index = text.index(after: index)
         }
-        return result + "…"
+        return text
     }
 
     /// `text` padded with spaces (or cut) to exactly `width` cells.
