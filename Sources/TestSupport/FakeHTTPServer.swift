@@ -60,27 +60,13 @@ public final class FakeHTTPServer: Sendable {
     /// Starts listening at once; `handler` answers every request.
     public init(handler: @escaping Handler) throws {
         self.handler = handler
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Self.posixError("socket") }
-        var yes: Int32 = 1
-        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(socket, 1024) == 0 else {
+        let (socket, boundPort) = try Self.bindLoopback()
+        guard listen(socket, 1024) == 0 else {
             close(socket)
-            throw Self.posixError("bind/listen")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
+            throw Self.posixError("listen")
         }
         listener = socket
-        port = Int(UInt16(bigEndian: address.sin_port))
+        port = boundPort
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "fake-http-accept"
         thread.start()
@@ -150,6 +136,30 @@ public final class FakeHTTPServer: Sendable {
             handler(request, writer)
             if writer.isClosed || headers["connection"]?.lowercased() == "close" { return }
         }
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on an ephemeral port, and the port.
+    static func bindLoopback() throws -> (Int32, Int) {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw posixError("socket") }
+        var yes: Int32 = 1
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(socket)
+            throw posixError("bind")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
+        }
+        return (socket, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     static func posixError(_ call: String) -> NSError {
