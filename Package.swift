@@ -123,7 +123,7 @@ let package = Package(
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core"], swiftSettings: strict),
+        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core", "HTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCLITests",

@@ -1,0 +1,113 @@
+/// The Bot API types the bot reads (a subset: unknown fields are ignored).
+public struct TelegramUser: Decodable, Sendable, Hashable {
+    public let id: Int64
+    public let is_bot: Bool
+    public let first_name: String
+    public let username: String?
+}
+
+public struct TelegramChat: Decodable, Sendable, Hashable {
+    public let id: Int64
+    /// `private`, `group`, `supergroup` or `channel`.
+    public let type: String
+    public let title: String?
+    public let username: String?
+}
+
+public struct TelegramMessage: Decodable, Sendable, Hashable {
+    public let message_id: Int
+    public let from: TelegramUser?
+    public let chat: TelegramChat
+    public let date: Int
+    public let text: String?
+    public let reply_to_message: ReplyTo?
+
+    /// The message a message answers (one level is enough to see whether it answers the bot).
+    public struct ReplyTo: Decodable, Sendable, Hashable {
+        public let message_id: Int
+        public let from: TelegramUser?
+    }
+}
+
+public struct TelegramUpdate: Decodable, Sendable, Hashable {
+    public let update_id: Int64
+    public let message: TelegramMessage?
+    public let edited_message: TelegramMessage?
+    public let channel_post: TelegramMessage?
+}
+
+/// `true` answers (setWebhook, sendChatAction…).
+public typealias BotAPIDone = Bool
+
+extension BotAPI {
+    /// Links in answers are not expanded into previews.
+    static let noPreview: [String: Bool] = ["is_disabled": true]
+
+    /// The update kinds the bot asks for.
+    static let allowedUpdates: [String] = ["message", "edited_message", "channel_post"]
+
+    public func getMe() async throws(BotAPIError) -> TelegramUser {
+        try await call("getMe")
+    }
+
+    /// Long polling: updates after `offset`, waiting up to `timeout` seconds for one.
+    public func getUpdates(offset: Int64?, timeout: Int, limit: Int = 100) async throws(BotAPIError) -> [TelegramUpdate] {
+        var parameters: [String: any Sendable] = ["timeout": timeout, "limit": limit, "allowed_updates": Self.allowedUpdates]
+        if let offset { parameters["offset"] = offset }
+        return try await call("getUpdates", parameters, longPoll: .seconds(timeout))
+    }
+
+    public func sendMessage(chatID: Int64, text: String, parseMode: String? = "HTML", replyTo: Int? = nil) async throws(BotAPIError) -> TelegramMessage {
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "text": text, "link_preview_options": Self.noPreview]
+        if let parseMode { parameters["parse_mode"] = parseMode }
+        if let replyTo {
+            parameters["reply_to_message_id"] = replyTo
+            parameters["allow_sending_without_reply"] = true }
+        return try await call("sendMessage", parameters)
+    }
+
+    /// Edits a message's text; "message is not modified" counts as done.
+    public func editMessageText(chatID: Int64, messageID: Int, text: String, parseMode: String? = "HTML") async throws(BotAPIError) {
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "message_id": messageID, "text": text, "link_preview_options": Self.noPreview]
+        if let parseMode { parameters["parse_mode"] = parseMode }
+        do {
+            let _: TelegramMessage = try await call("editMessageText", parameters)
+        } catch where error.kind == .notModified {
+            return
+        }
+    }
+
+    /// A live preview of an answer in a private chat (Bot API 9.3+); the same `draftID` animates it.
+    public func sendMessageDraft(chatID: Int64, draftID: Int64, text: String, parseMode: String? = "HTML") async throws(BotAPIError) {
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "draft_id": draftID, "text": text]
+        if let parseMode { parameters["parse_mode"] = parseMode }
+        let _: BotAPIDone = try await call("sendMessageDraft", parameters)
+    }
+
+    public func sendChatAction(chatID: Int64, action: String = "typing") async throws(BotAPIError) {
+        let _: BotAPIDone = try await call("sendChatAction", ["chat_id": chatID, "action": action])
+    }
+
+    public func deleteWebhook(dropPendingUpdates: Bool = false) async throws(BotAPIError) {
+        let _: BotAPIDone = try await call("deleteWebhook", ["drop_pending_updates": dropPendingUpdates])
+    }
+
+    public func setWebhook(url: String, secretToken: String) async throws(BotAPIError) {
+        let _: BotAPIDone = try await call("setWebhook", ["url": url, "secret_token": secretToken, "allowed_updates": Self.allowedUpdates])
+    }
+
+    public func setMyCommands(_ commands: [(command: String, description: String)]) async throws(BotAPIError) {
+        let list: [[String: String]] = commands.map { ["command": $0.command, "description": $0.description] }
+        let _: BotAPIDone = try await call("setMyCommands", ["commands": list])
+    }
+
+    public func deleteMessage(chatID: Int64, messageID: Int) async throws(BotAPIError) {
+        let _: BotAPIDone = try await call("deleteMessage", ["chat_id": chatID, "message_id": messageID])
+    }
+
+    public func answerCallbackQuery(id: String, text: String? = nil) async throws(BotAPIError) {
+        var parameters: [String: any Sendable] = ["callback_query_id": id]
+        if let text { parameters["text"] = text }
+        let _: BotAPIDone = try await call("answerCallbackQuery", parameters)
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+
+/// A fake Telegram Bot API on 127.0.0.1: `/bot<token>/<method>` with JSON bodies and the real
+/// answer shapes, long polling with a queue of updates, and the checks bots trip over —
+/// 4,096 characters, "can't parse entities", "message is not modified" — plus scripted errors
+/// (429 with `retry_after`, 403, 409…).
+public final class FakeTelegramServer: Sendable {
+    /// A message the bot sent (or its last edited text).
+    public struct Sent: Sendable, Hashable {
+        public let chatID: Int64
+        public let messageID: Int
+        public var text: String
+        public let parseMode: String?
+        public var edits: Int
+    }
+
+    struct State {
+        var updates: [[String: Any]] = []
+        var nextUpdateID: Int64 = 1
+        var nextMessageID = 100
+        var sent: [Sent] = []
+        var calls: [(method: String, body: [String: Any])] = []
+        var faults: [String: [(code: Int, description: String, retryAfter: Int?)]] = [:]
+    }
+
+    public let token: String
+    private let server: FakeHTTPServer
+    private let state: StateBox
+
+    /// The base URL to configure as `TELEGRAM_API_BASE_URL`.
+    public var baseURL: String { server.baseURL }
+
+    public init(token: String = "123456:TEST-token") throws {
+        self.token = token
+        let state = StateBox()
+        self.state = state
+        server = try FakeHTTPServer { request, writer in
+            FakeTelegramServer.answer(request, writer: writer, token: token, state: state)
+        }
+    }
+
+    public func stop() { server.stop() }
+
+    /// Queues a text message from a user, as Telegram would deliver it.
+    @discardableResult
+    public func sendUpdate(text: String, chatID: Int64, userID: Int64, username: String = "user", chatType: String = "private") -> Int64 {
+        state.withLock { state in
+            let id = state.nextUpdateID
+            state.nextUpdateID += 1
+            state.nextMessageID += 1
+            let user: [String: Any] = ["id": userID, "is_bot": false, "first_name": username, "username": username]
+            let chat: [String: Any] = ["id": chatID, "type": chatType, "username": username]
+            state.updates.append(["update_id": id, "message": ["message_id": state.nextMessageID, "from": user, "chat": chat, "date": 1_700_000_000, "text": text] as [String: Any]])
+            return id
+        }
+    }
+
+    /// Makes the next call of `method` fail with this error.
+    public func fail(_ method: String, code: Int, description: String, retryAfter: Int? = nil) {
+        state.withLock { $0.faults[method, default: []].append((code, description, retryAfter)) }
+    }
+
+    /// Messages the bot sent, in order.
+    public var sent: [Sent] { state.withLock { $0.sent } }
+
+    /// The methods called, in order.
+    public var calledMethods: [String] { state.withLock { $0.calls.map(\.method) } }
+
+    /// The JSON body of the last call of `method`.
+    public func lastBody(_ method: String) -> [String: Any]? {
+        state.withLock { $0.calls.last { $0.method == method }?.body }
+    }
+
+    static func answer(_ request: FakeHTTPServer.Request, writer: ResponseWriter, token: String, state: StateBox) {
+        func reply(_ object: [String: Any], status: Int = 200) {
+            let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+            writer.respond(status: status, headers: [("Content-Type", "application/json")], body: String(decoding: data, as: UTF8.self))
+        }
+        func error(_ code: Int, _ description: String, retryAfter: Int? = nil) {
+            var object: [String: Any] = ["ok": false, "error_code": code, "description": description]
+            if let retryAfter { object["parameters"] = ["retry_after": retryAfter] }
+            reply(object, status: code)
+        }
+        let parts = request.path.split(separator: "/")
+        guard parts.count == 2, parts[0] == "bot\(token)" else {
+            error(404, "Not Found")
+            return
+        }
+        let method = String(parts[1])
+        let body = request.json ?? [:]
+        let fault: (code: Int, description: String, retryAfter: Int?)? = state.withLock { state in
+            state.calls.append((method, body))
+            guard var queue = state.faults[method], !queue.isEmpty else { return nil }
+            let first = queue.removeFirst()
+            state.faults[method] = queue
+            return first
+        }
+        if let fault {
+            error(fault.code, fault.description, retryAfter: fault.retryAfter)
+            return
+        }
+        switch method {
+        case "getMe":
+            reply(["ok": true, "result": ["id": 42, "is_bot": true, "first_name": "Switchboard", "username": "switchboard_test_bot"]])
+        case "getUpdates":
+            let offset = (body["offset"] as? NSNumber)?.int64Value ?? 0
+            let timeout = (body["timeout"] as? NSNumber)?.doubleValue ?? 0
+            let deadline = Date().addingTimeInterval(min(timeout, 30))
+            var updates: [[String: Any]] = []
+            repeat {
+                updates = state.withLock { state in
+                    state.updates.removeAll { (($0["update_id"] as? Int64) ?? 0) < offset }
+                    return state.updates
+                }
+                if !updates.isEmpty { break }
+                writer.pause(.milliseconds(10))
+            } while Date() < deadline
+            reply(["ok": true, "result": updates])
+        case "sendMessage", "editMessageText":
+            let text = body["text"] as? String ?? ""
+            let parseMode = body["parse_mode"] as? String
+            let chatID = (body["chat_id"] as? NSNumber)?.int64Value ?? 0
+            guard !text.isEmpty else { return error(400, "Bad Request: message text is empty") }
+            if parseMode == "HTML" && !htmlIsBalanced(text) {
+                return error(400, "Bad Request: can't parse entities: Can't find end tag corresponding to start tag")
+            }
+            guard visibleLength(text, html: parseMode == "HTML") <= 4_096 else { return error(400, "Bad Request: message is too long") }
+            if method == "sendMessage" {
+                let sent = state.withLock { state -> Sent in
+                    state.nextMessageID += 1
+                    let sent = Sent(chatID: chatID, messageID: state.nextMessageID, text: text, parseMode: parseMode, edits: 0)
+                    state.sent.append(sent)
+                    return sent
+                }
+                reply(["ok": true, "result": ["message_id": sent.messageID, "chat": ["id": chatID, "type": "private"], "date": 1_700_000_000, "text": text] as [String: Any]])
+            } else {
+                let messageID = (body["message_id"] as? NSNumber)?.intValue ?? 0
+                let outcome: String? = state.withLock { state in
+                    guard let index = state.sent.firstIndex(where: { $0.chatID == chatID && $0.messageID == messageID }) else { return "Bad Request: message to edit not found" }
+                    if state.sent[index].text == text { return "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message" }
+                    state.sent[index].text = text
+                    state.sent[index].edits += 1
+                    return nil
+                }
+                if let outcome { return error(400, outcome) }
+                reply(["ok": true, "result": ["message_id": messageID, "chat": ["id": chatID, "type": "private"], "date": 1_700_000_000, "text": text] as [String: Any]])
+            }
+        case "sendMessageDraft", "sendChatAction", "deleteWebhook", "setWebhook", "setMyCommands", "deleteMessage", "answerCallbackQuery":
+            reply(["ok": true, "result": true])
+        default:
+            error(404, "Not Found: method not found")
+        }
+    }
+
+    /// Whether every tag is closed in order (what Telegram's entity parser requires).
+    static func htmlIsBalanced(_ text: String) -> Bool {
+        var stack: [Substring] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "<") {
+            guard let close = rest[open...].firstIndex(of: ">") else { return false }
+            let tag = rest[rest.index(after: open)..<close]
+            let name = tag.drop { $0 == "/" }.prefix { $0.isLetter || $0 == "-" }
+            if tag.hasPrefix("/") {
+                guard stack.last == name else { return false }
+                stack.removeLast()
+            } else {
+                stack.append(name)
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return stack.isEmpty
+    }
+
+    /// Characters Telegram counts: tags removed, entities as one character.
+    static func visibleLength(_ text: String, html: Bool) -> Int {
+        guard html else { return text.count }
+        var count = 0
+        var inTag = false
+        var inEntity = false
+        for character in text {
+            switch character {
+            case "<": inTag = true
+            case ">" where inTag: inTag = false
+            case "&" where !inTag: inEntity = true; count += 1
+            case ";" where inEntity: inEntity = false
+            default: if !inTag && !inEntity { count += 1 }
+            }
+        }
+        return count
+    }
+}
+
+/// The fake's state, shared with its connection threads. `@unchecked Sendable`: every access goes
+/// through the lock (the dictionaries hold JSON values, which are not Sendable by type).
+final class StateBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state = FakeTelegramServer.State()
+
+    func withLock<T>(_ body: (inout FakeTelegramServer.State) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
+}
