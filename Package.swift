@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "TelegramBot",
-            dependencies: ["Core", "Store", "HTTP", "Assistant", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "Store", "HTTP", "Gateway", "Assistant", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -123,7 +123,7 @@ let package = Package(
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core", "HTTP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core", "HTTP", "TestSupport", "Store", "Gateway", "Assistant", "Providers"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCLITests",

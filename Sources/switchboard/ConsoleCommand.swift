@@ -6,6 +6,7 @@ import Foundation
 import Gateway
 import Logging
 import Store
+import TelegramBot
 
 struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,17 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             throw CleanExit.failure(error.message)
         }
+        // The bot runs too when a token is set; its problems show in the Errors panel.
+        let bot = BotRunner.makeBot(runtime).map { bot in
+            Task {
+                do {
+                    try await bot.run()
+                } catch {
+                    bus.publish(.alert(Alert(severity: .critical, message: "Telegram refused the bot: \(error)", at: Date())))
+                }
+            }
+        }
+        defer { bot?.cancel() }
         let themes = FileManager.default.currentDirectoryPath + "/themes"
         let app = ConsoleApp(
             events: bus.subscribe(capacity: 4_096),
@@ -77,7 +89,7 @@ struct ConsoleHooks {
             providers: providers, pinnedModel: gateway.pinnedModel, spend: spend, todaySpend: summary.totalCostUSD,
             conversations: conversations, errors: errors, cacheHitRate: summary.cacheHitRate, cacheSavedUSD: summary.savedUSD,
             cacheEntries: (try? runtime.store.cacheEntryCount(now: now)) ?? 0, demoMode: settings.usesDemoProvider,
-            telegram: settings.telegram.token == nil ? "off (no token)" : "not running yet")
+            telegram: settings.telegram.token == nil ? "off (no token)" : "polling")
     }
 
     static func perform(_ effect: ConsoleEffect, _ runtime: Runtime) async -> (text: String, isError: Bool)? {

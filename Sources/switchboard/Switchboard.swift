@@ -19,6 +19,7 @@ struct Switchboard: AsyncParsableCommand {
             PinCommand.self,
             ProviderCommand.self,
             QuotaCommand.self,
+            RunCommand.self,
             SecretsCommand.self,
             StatsCommand.self,
             TokensCommand.self,

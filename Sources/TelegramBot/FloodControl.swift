@@ -1,0 +1,50 @@
+public import Foundation
+
+/// Keeps the bot within Telegram's limits: about one message a second per chat, 20 a minute per
+/// group (one every 3 s), 30 a second overall; after a 429 the chat (or, for a global flood,
+/// every chat) waits `retry_after`. Callers `await` their turn; nothing is dropped.
+public actor FloodControl {
+    /// Telegram's guidance, from shared/reference/telegram.md.
+    public static let privateInterval: TimeInterval = 1.0
+    public static let groupInterval: TimeInterval = 3.0
+    public static let globalPerSecond = 30
+
+    private var nextAllowed: [Int64: Date] = [:]
+    private var pausedUntil: [Int64: Date] = [:]
+    private var globalPausedUntil = Date.distantPast
+    private var recent: [Date] = []
+    private let sleep: @Sendable (TimeInterval) async -> Void
+
+    public init(sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .milliseconds(Int($0 * 1000))) }) {
+        self.sleep = sleep
+    }
+
+    /// Waits until `chat` may receive the next message (or edit), then books the slot.
+    public func waitTurn(chat: Int64, isGroup: Bool) async {
+        while true {
+            let now = Date()
+            recent.removeAll { now.timeIntervalSince($0) >= 1 }
+            let chatReady = max(nextAllowed[chat] ?? .distantPast, pausedUntil[chat] ?? .distantPast, globalPausedUntil)
+            var wait = chatReady.timeIntervalSince(now)
+            if recent.count >= Self.globalPerSecond, let oldest = recent.first {
+                wait = max(wait, 1 - now.timeIntervalSince(oldest))
+            }
+            if wait <= 0 {
+                nextAllowed[chat] = now.addingTimeInterval(isGroup ? Self.groupInterval : Self.privateInterval)
+                recent.append(now)
+                return
+            }
+            await sleep(wait)
+        }
+    }
+
+    /// After a 429: `chat` waits `seconds`; with `chat == nil`, everyone does.
+    public func pause(chat: Int64?, seconds: Int) {
+        let until = Date().addingTimeInterval(TimeInterval(max(1, seconds)))
+        if let chat {
+            pausedUntil[chat] = max(pausedUntil[chat] ?? .distantPast, until)
+        } else {
+            globalPausedUntil = max(globalPausedUntil, until)
+        }
+    }
+}

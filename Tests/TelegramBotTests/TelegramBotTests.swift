@@ -1,0 +1,142 @@
+import Assistant
+import Core
+import Foundation
+import Gateway
+import HTTP
+import Providers
+import Store
+import Testing
+import TestSupport
+
+@testable import TelegramBot
+
+/// A bot over the fake Bot API and a fake model provider, with a real SQLite file.
+final class BotHarness: Sendable {
+    let directory: TemporaryDirectory
+    let telegram: FakeTelegramServer
+    let model: FakeLLMServer
+    let environment: [String: String]
+
+    init(script: FakeLLMScript = FakeLLMScript(text: "Hello **there**!"), environment: [String: String] = [:]) throws {
+        directory = try TemporaryDirectory()
+        telegram = try FakeTelegramServer()
+        model = try FakeLLMServer(.openAI, defaultScript: script)
+        self.environment = [
+            "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": model.baseURL, "LLM_ENABLE_CACHING": "false",
+            "SWITCHBOARD_DB": directory.file("db.sqlite3"), "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_BASE_URL": telegram.baseURL, "TELEGRAM_ADMIN_USERS": "1",
+        ].merging(environment) { $1 }
+    }
+
+    func makeBot() throws -> TelegramBot {
+        let settings = SettingsLoader(environment: environment).load().0
+        let store = try SQLiteStore(path: settings.databasePath)
+        let client = CurlHTTPClient()
+        var providers: [String: any LLMProvider] = [:]
+        for configuration in settings.configuredProviders { providers[configuration.name] = ProviderFactory.make(configuration, transport: client) }
+        let bus = EventBus<Event>()
+        let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
+        let assistant = Assistant(gateway: gateway, store: store, settings: settings)
+        let api = BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client)
+        return TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus)
+    }
+
+    /// Waits until the fake has seen what `condition` asks for.
+    func waitFor(_ description: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(description); sent: \(telegram.sent.map(\.text))")
+    }
+}
+
+@Suite struct TelegramBotTests {
+    @Test func aPrivateMessageIsAnsweredWithFormattedText() async throws {
+        let h = try BotHarness()
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "hi bot", chatID: 10, userID: 10, username: "ana")
+        await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 10 && $0.text == "Hello <b>there</b>!" } }
+        #expect(h.telegram.calledMethods.contains("sendChatAction"))
+        #expect(h.telegram.calledMethods.contains("deleteWebhook"))
+        #expect(h.telegram.calledMethods.contains("setMyCommands"))
+        let sentToModel = try #require(h.model.requests.last?.json?["messages"] as? [[String: String]])
+        #expect(sentToModel.last?["content"] == "hi bot")
+    }
+
+    @Test func groupsAreAnsweredOnlyWhenAddressed() async throws {
+        let h = try BotHarness()
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "just chatting among ourselves", chatID: -100, userID: 11, chatType: "group")
+        h.telegram.sendUpdate(text: "@switchboard_test_bot what's up?", chatID: -100, userID: 11, chatType: "group")
+        await h.waitFor("the group answer") { h.telegram.sent.contains { $0.chatID == -100 && $0.text == "Hello <b>there</b>!" } }
+        #expect(h.model.requests.count == 1, "only the mention reached the model")
+        #expect((h.model.requests.last?.json?["messages"] as? [[String: String]])?.last?["content"] == "what's up?")
+    }
+
+    @Test func commandsAnswerWithoutTheModel() async throws {
+        let h = try BotHarness()
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "/help", chatID: 12, userID: 12)
+        h.telegram.sendUpdate(text: "/persona casual", chatID: 12, userID: 12)
+        h.telegram.sendUpdate(text: "/stats", chatID: 12, userID: 12)
+        h.telegram.sendUpdate(text: "/frobnicate", chatID: 12, userID: 12)
+        await h.waitFor("four replies") { h.telegram.sent.filter { $0.chatID == 12 }.count == 4 }
+        let texts = h.telegram.sent.filter { $0.chatID == 12 }.map(\.text)
+        #expect(texts[0].contains("/reset"))
+        #expect(texts[1] == "I'll answer as casual from now on.")
+        #expect(texts[2] == "That command is for admins.")
+        #expect(texts[3].hasPrefix("I don't know that command."))
+        #expect(h.model.requests.isEmpty)
+    }
+
+    @Test func messagesOfOneChatAreAnsweredInOrderAndRateLimitsAreWaitedOut() async throws {
+        let h = try BotHarness(script: FakeLLMScript(text: "Answer."))
+        h.telegram.fail("sendMessage", code: 429, description: "Too Many Requests: retry after 1", retryAfter: 1)
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "first", chatID: 13, userID: 13)
+        h.telegram.sendUpdate(text: "second", chatID: 13, userID: 13)
+        await h.waitFor("two answers") { h.telegram.sent.filter { $0.chatID == 13 }.count == 2 }
+        let asked = h.model.requests.compactMap { ($0.json?["messages"] as? [[String: String]])?.last?["content"] }
+        #expect(asked == ["first", "second"])
+    }
+
+    @Test func strangersAreTurnedAwayPolitely() async throws {
+        let h = try BotHarness(environment: ["TELEGRAM_ALLOWED_USERS": "1"])
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "hello?", chatID: 99, userID: 99)
+        await h.waitFor("the refusal") { h.telegram.sent.contains { $0.chatID == 99 } }
+        #expect(h.telegram.sent.first { $0.chatID == 99 }?.text == "Sorry, this bot is private.")
+        #expect(h.model.requests.isEmpty)
+    }
+
+    @Test func anAnsweredUpdateIsNotAnsweredAgainAfterARestart() async throws {
+        let h = try BotHarness()
+        do {
+            let bot = try h.makeBot()
+            let running = Task { try await bot.run() }
+            h.telegram.sendUpdate(text: "once", chatID: 14, userID: 14)
+            await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 14 } }
+            running.cancel()
+            _ = await running.result
+        }
+        let restarted = try h.makeBot()
+        let running = Task { try await restarted.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "twice?", chatID: 15, userID: 15)
+        await h.waitFor("the next answer") { h.telegram.sent.contains { $0.chatID == 15 } }
+        #expect(h.telegram.sent.filter { $0.chatID == 14 }.count == 1)
+        #expect(h.model.requests.count == 2)
+    }
+}
