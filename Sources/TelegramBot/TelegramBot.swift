@@ -173,28 +173,35 @@ actor ChatQueues {
     }
 }
 
-/// Which updates are in hand, and the offset that confirms everything handled so far.
+/// Which updates are in hand or done, and the offset that confirms everything handled so far.
+///
+/// Finished updates are remembered until the offset passes them: Telegram sends an update again
+/// until the offset confirms it, and it must not be answered twice.
 actor UpdateTracker {
     private var inFlight: Set<Int64> = []
+    private var done: Set<Int64> = []
     private var highestSeen: Int64?
 
-    /// Whether `id` is new (not already being handled).
+    /// Whether `id` is new (neither being handled nor handled).
     func begin(_ id: Int64) -> Bool {
         highestSeen = max(highestSeen ?? id, id)
+        guard !done.contains(id) else { return false }
         return inFlight.insert(id).inserted
     }
 
     /// Marks `id` done; returns the offset to store: just past every finished update.
     func finish(_ id: Int64) -> Int64 {
         inFlight.remove(id)
-        return (inFlight.min() ?? ((highestSeen ?? id) + 1))
+        done.insert(id)
+        return inFlight.min() ?? ((highestSeen ?? id) + 1)
     }
 
     /// The offset for the next getUpdates: the oldest update still in hand (Telegram sends it
-    /// again, and it is skipped as in hand), or just past the newest.
+    /// again, and it is skipped), or just past the newest.
     func nextOffset(after last: Int64?) -> Int64? {
-        if let oldest = inFlight.min() { return oldest }
-        return (highestSeen ?? last).map { $0 + 1 }
+        let offset = inFlight.min() ?? (highestSeen ?? last).map { $0 + 1 }
+        if let offset { done = done.filter { $0 >= offset } }
+        return offset
     }
 }
 

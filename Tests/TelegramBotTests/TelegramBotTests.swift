@@ -140,3 +140,18 @@ final class BotHarness: Sendable {
         #expect(h.model.requests.count == 2)
     }
 }
+
+@Suite struct UpdateTrackerTests {
+    @Test func aFinishedUpdateSentAgainIsNotHandledTwice() async {
+        let tracker = UpdateTracker()
+        #expect(await tracker.begin(5))
+        #expect(await tracker.begin(6))
+        #expect(await !tracker.begin(5), "in hand")
+        #expect(await tracker.finish(6) == 5, "5 is still in hand: confirm nothing past it")
+        #expect(await tracker.nextOffset(after: 6) == 5)
+        #expect(await !tracker.begin(6), "Telegram sends 6 again: already answered")
+        #expect(await tracker.finish(5) == 7)
+        #expect(await tracker.nextOffset(after: 6) == 7)
+        #expect(await tracker.begin(7))
+    }
+}
