@@ -42,7 +42,19 @@ public final class TelegramBot: Sendable {
 
     /// Polls and answers until the task is cancelled; throws only when the token is refused.
     public func run() async throws(BotAPIError) {
-        let me = try await startUp()
+        var me: TelegramUser?
+        var wait = 1.0
+        // Telegram unreachable at start is waited out; only a refused token ends the bot.
+        while me == nil && !Task.isCancelled {
+            do {
+                me = try await startUp()
+            } catch where error.kind != .unauthorized {
+                logger.warning("Telegram not reachable; retrying", metadata: ["reason": "\(error)", "in": "\(Int(wait)) s"])
+                try? await Task.sleep(for: .seconds(wait))
+                wait = min(60, wait * 2)
+            }
+        }
+        guard let me else { return }
         var offset = (try? store.telegramOffset()) ?? nil
         var backoff = 1.0
         while !Task.isCancelled {

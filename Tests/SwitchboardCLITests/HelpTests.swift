@@ -6,7 +6,7 @@ import TestSupport
         let directory = try TemporaryDirectory()
         let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["--help"])
         #expect(result.status == 0)
-        for command in ["chat", "config", "console", "health", "keygen", "models", "pin", "provider", "quota", "secrets", "stats", "tokens"] {
+        for command in ["chat", "config", "console", "health", "keygen", "models", "pin", "provider", "quota", "run", "secrets", "stats", "tokens"] {
             #expect(result.stdout.contains("  \(command) "), "--help does not list \(command)")
         }
     }
