@@ -15,6 +15,7 @@ struct StreamingReply {
     let replyTo: Int?
     let live: Bool
     let logger: Logger
+    let blocked: BlockedChats
 
     /// How often "typing…" is renewed (it lasts about five seconds).
     static let typingInterval: TimeInterval = 4
@@ -80,7 +81,9 @@ struct StreamingReply {
             } catch {
                 switch error.kind {
                 case .rateLimited: await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
-                case .forbidden: return
+                case .forbidden:
+                    await blocked.block(chat)
+                    return
                 case .badRequest, .unauthorized, .malformed:
                     if useDrafts {
                         useDrafts = false  // drafts unavailable here: send-then-edit
@@ -117,6 +120,7 @@ struct StreamingReply {
     private func call(_ formatted: () async throws(BotAPIError) -> Void, plain: () async throws(BotAPIError) -> Void) async {
         var usePlain = false
         for attempt in 1...Self.attempts {
+            if await blocked.contains(chat) { return }
             await flood.waitTurn(chat: chat, isGroup: !isPrivate)
             do {
                 if usePlain { try await plain() } else { try await formatted() }
@@ -133,6 +137,10 @@ struct StreamingReply {
                     await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
                 case .network, .serverError, .malformed:
                     try? await Task.sleep(for: .milliseconds(500 * attempt))
+                case .forbidden:
+                    await blocked.block(chat)
+                    logger.notice("the user blocked the bot; not writing to this chat", metadata: ["chat": "\(chat)"])
+                    return
                 default:
                     logger.error("telegram answer not delivered", metadata: ["chat": "\(chat)", "reason": "\(error)"])
                     return

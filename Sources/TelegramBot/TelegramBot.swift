@@ -28,6 +28,7 @@ public final class TelegramBot: Sendable {
     let chats = ChatQueues()
     let tracker = UpdateTracker()
     let limiter = UserRateLimiter(perMinute: TelegramBot.userMessagesPerMinute)
+    let blocked = BlockedChats()
     let logger = Logger(label: "switchboard.telegram")
 
     public init(api: BotAPI, assistant: Assistant, gateway: Gateway, store: SQLiteStore, settings: Settings, bus: EventBus<Event>) {
@@ -121,9 +122,16 @@ public final class TelegramBot: Sendable {
         }
     }
 
+    /// Waits for the answers in flight to be delivered, up to `deadline` (a graceful stop).
+    public func finishInFlight(within deadline: Duration) async {
+        await chats.drain(within: deadline)
+    }
+
     /// One message: access, group etiquette, commands, rate limit, then the answer.
     func handle(_ message: TelegramMessage, me: TelegramUser) async {
         let chat = message.chat
+        // A chat whose user blocked the bot gets nothing until they write again (which unblocks).
+        await blocked.unblock(chat.id)
         let isPrivate = chat.type == "private"
         let user = message.from?.id ?? chat.id
         guard let rawText = message.text else {
@@ -155,7 +163,7 @@ public final class TelegramBot: Sendable {
         let events = assistant.reply(AssistantRequest(
             conversation: conversation, channel: .telegram, userID: String(user), userName: sender, text: text,
             streaming: settings.features.streaming))
-        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger)
+        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked)
         if let result = await streaming.deliver(events), result.hadErrors {
             // The user saw a short, friendly text; the details go to the error log.
             bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "chat \(chat.id): \(result.errorDetails.joined(separator: "; "))", at: Date())))
@@ -164,7 +172,7 @@ public final class TelegramBot: Sendable {
 
     /// A short bot message (commands, refusals), paced and formatted like an answer.
     func reply(chat: TelegramChat, _ markdown: String, replyTo: Int?) async {
-        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: chat.type == "private", replyTo: replyTo, live: false, logger: logger)
+        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: chat.type == "private", replyTo: replyTo, live: false, logger: logger, blocked: blocked)
         let (events, continuation) = AsyncStream<AssistantEvent>.makeStream()
         continuation.yield(.delta(markdown))
         continuation.finish()
@@ -183,6 +191,26 @@ actor ChatQueues {
             await work()
         }
     }
+
+    /// Waits for every chain to finish, or for `deadline` to pass.
+    func drain(within deadline: Duration) async {
+        let pending = Array(tails.values)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for task in pending { await task.value } }
+            group.addTask { try? await Task.sleep(for: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Chats whose user blocked the bot (403): nothing more is sent there.
+actor BlockedChats {
+    private var chats: Set<Int64> = []
+
+    func block(_ chat: Int64) { chats.insert(chat) }
+    func unblock(_ chat: Int64) { chats.remove(chat) }
+    func contains(_ chat: Int64) -> Bool { chats.contains(chat) }
 }
 
 /// Which updates are in hand or done, and the offset that confirms everything handled so far.

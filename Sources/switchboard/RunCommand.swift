@@ -35,14 +35,17 @@ struct RunCommand: AsyncParsableCommand {
             try await task.value
         } catch let error as BotAPIError {
             throw CleanExit.failure("Telegram refused the bot: \(error)")
-        } catch {
-            logger.notice("stopping")
-        }
+        } catch {}
+        logger.notice("stopping: finishing the answers in flight (up to \(BotRunner.drainDeadline))")
+        await bot.finishInFlight(within: BotRunner.drainDeadline)
         runtime.gateway.flushWrites()
     }
 }
 
 enum BotRunner {
+    /// How long a stopping bot waits for answers in flight.
+    static let drainDeadline = Duration.seconds(20)
+
     /// The bot over the runtime, when a token is configured.
     static func makeBot(_ runtime: Runtime) -> TelegramBot? {
         let settings = runtime.loaded.settings

@@ -155,3 +155,18 @@ final class BotHarness: Sendable {
         #expect(await tracker.begin(7))
     }
 }
+
+@Suite struct TelegramBlockedTests {
+    @Test func aUserWhoBlockedTheBotIsNotWrittenToAgain() async throws {
+        let h = try BotHarness(script: FakeLLMScript(text: "Short."), environment: ["LLM_ENABLE_STREAMING": "false"])
+        for _ in 0..<3 { h.telegram.fail("sendMessage", code: 403, description: "Forbidden: bot was blocked by the user") }
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "hi", chatID: 20, userID: 20)
+        await h.waitFor("the blocked attempt") { h.telegram.calledMethods.filter { $0 == "sendMessage" }.count >= 1 }
+        await bot.finishInFlight(within: .seconds(5))
+        #expect(h.telegram.calledMethods.filter { $0 == "sendMessage" }.count == 1, "no retries into a 403")
+        #expect(await bot.blocked.contains(20))
+    }
+}
