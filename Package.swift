@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The small HTTP server for Telegram's webhook and /metrics (Endpoints).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        // Prometheus text exposition for /metrics: counters, gauges, histograms.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // C shims: typed wrappers for the C macros and variadic functions Swift cannot import.
@@ -89,6 +93,17 @@ let package = Package(
             dependencies: ["Core", "Store", "HTTP", "Gateway", "Assistant", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The HTTP server beside the bot: Telegram's webhook and Prometheus /metrics.
+        .target(
+            name: "Endpoints",
+            dependencies: [
+                "Core", "Gateway", "TelegramBot",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Console",
             dependencies: [
@@ -101,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Core", "Store", "HTTP", "Providers", "Gateway", "Assistant", "TelegramBot", "Console",
+                "Core", "Store", "HTTP", "Providers", "Gateway", "Assistant", "TelegramBot", "Endpoints", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -123,12 +138,12 @@ let package = Package(
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Core", "HTTP", "TestSupport", "Store", "Gateway", "Assistant", "Providers"], swiftSettings: strict),
+        .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Endpoints", "Core", "HTTP", "TestSupport", "Store", "Gateway", "Assistant", "Providers"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCLITests",
             // Depends on the executable so that `swift test` builds the binary these tests run.
-            dependencies: ["switchboard", "TestSupport"],
+            dependencies: ["switchboard", "TestSupport", "HTTP"],
             swiftSettings: strict
         ),
     ],

@@ -102,6 +102,32 @@ public struct TelegramSettings: Sendable, Hashable {
     public var allowedUsers: [Int64]
     /// User ids allowed to use admin commands.
     public var adminUsers: [Int64]
+    /// The public URL Telegram posts updates to; `nil` means long polling.
+    public var webhookURL: String?
+    /// The `secret_token` Telegram sends with each webhook request; `nil` means a random one per start.
+    public var webhookSecret: Secret?
+}
+
+/// Where the small HTTP server (webhook, `/metrics`) listens.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` (`[::1]:8080` for IPv6); `nil` when it is not one.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" "), !host.contains("/") else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// How Switchboard talks HTTP to providers (and Telegram): timeouts in seconds and the CA file.
@@ -141,6 +167,8 @@ public struct Settings: Sendable {
     public var masterKey: Secret?
     public var network: NetworkSettings
     public var telegram: TelegramSettings
+    /// Where the HTTP server for the webhook and `/metrics` listens; `nil` means no server.
+    public var httpListen: ListenAddress?
     /// The SQLite database file.
     public var databasePath: String
     /// The operator's model catalog file, merged over the bundled one.

@@ -75,7 +75,9 @@ public struct SettingsLoader: Sendable {
             costAlerts: values.bool(.enableCostAlerts), metrics: values.bool(.enableMetrics))
         let telegram = TelegramSettings(
             token: values.secret(.telegramBotToken), apiBaseURL: values.url(.telegramAPIBaseURL),
-            allowedUsers: values.ids(.telegramAllowedUsers), adminUsers: values.ids(.telegramAdminUsers))
+            allowedUsers: values.ids(.telegramAllowedUsers), adminUsers: values.ids(.telegramAdminUsers),
+            webhookURL: values.url(named: ConfigVariable.telegramWebhookURL.name, default: nil),
+            webhookSecret: values.webhookSecret(.telegramWebhookSecret))
 
         var settings = Settings(
             environment: deployment, logLevel: logLevel, debugMode: values.bool(.debugMode),
@@ -92,6 +94,7 @@ public struct SettingsLoader: Sendable {
                 connectTimeout: values.positiveSeconds(.connectTimeout), firstByteTimeout: values.positiveSeconds(.firstByteTimeout),
                 idleTimeout: values.positiveSeconds(.idleTimeout), requestTimeout: values.positiveSeconds(.requestTimeout)),
             telegram: telegram,
+            httpListen: values.listenAddress(.httpListen),
             databasePath: values.string(.database).map(Self.expandingTilde) ?? Self.defaultDatabasePath(environment: environment),
             modelsFile: values.string(.modelsFile).map(Self.expandingTilde),
             theme: values.string(.theme) ?? ConfigVariable.theme.defaultValue,

@@ -68,6 +68,21 @@ struct SettingsValidator {
     }
 
     private func checkTelegram(into report: inout ConfigReport) {
+        if settings.features.metrics && settings.httpListen == nil {
+            report.warn(ConfigVariable.enableMetrics.name, "true, but SWITCHBOARD_HTTP_LISTEN is empty: no /metrics endpoint is served (stats still work)")
+        }
+        if let webhook = settings.telegram.webhookURL {
+            if settings.httpListen == nil {
+                report.error(ConfigVariable.telegramWebhookURL.name, "is set, but SWITCHBOARD_HTTP_LISTEN is empty: say where the webhook server listens (e.g. 127.0.0.1:8080 behind your TLS proxy)")
+            }
+            // A local Bot API server also delivers over plain http; api.telegram.org only over https.
+            if !webhook.lowercased().hasPrefix("https://") && settings.telegram.apiBaseURL == ConfigVariable.telegramAPIBaseURL.defaultValue {
+                report.error(ConfigVariable.telegramWebhookURL.name, "Telegram delivers webhooks over https only (ports 443, 80, 88 or 8443), got '\(webhook)'")
+            }
+            if settings.telegram.token == nil {
+                report.warn(ConfigVariable.telegramWebhookURL.name, "is set, but TELEGRAM_BOT_TOKEN is not: the bot does not run")
+            }
+        }
         guard settings.telegram.token != nil else { return }
         if settings.telegram.allowedUsers.isEmpty {
             report.warn(ConfigVariable.telegramAllowedUsers.name, "empty: anyone who finds the bot can spend your quota; list the allowed user and group ids")

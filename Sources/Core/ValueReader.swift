@@ -126,6 +126,31 @@ struct ValueReader {
         return true
     }
 
+    /// `host:port` for a server to listen on.
+    mutating func listenAddress(_ variable: ConfigVariable) -> ListenAddress? {
+        guard let text = string(variable) else { return nil }
+        guard let address = ListenAddress(parsing: text) else {
+            report.error(variable.name, "expected host:port such as 127.0.0.1:8080 or 0.0.0.0:8443, got '\(text)'")
+            return nil
+        }
+        return address
+    }
+
+    /// Telegram's `secret_token`: 1–256 characters of A-Z, a-z, 0-9, `_` and `-`.
+    mutating func webhookSecret(_ variable: ConfigVariable) -> Secret? {
+        guard let text = string(variable) else { return nil }
+        let allowed = text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard allowed, text.utf8.count <= 256 else {
+            // The value is a secret: say what is wrong with it, never what it is.
+            report.error(variable.name, "expected 1–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for secret_token)")
+            return nil
+        }
+        return Secret(text)
+    }
+
     /// Comma-separated Telegram ids (users are positive, groups negative).
     mutating func ids(_ variable: ConfigVariable) -> [Int64] {
         guard let text = string(variable) else { return [] }

@@ -27,6 +27,16 @@ extension SQLiteStore {
             try db.alter(table: "messages") { t in t.rename(column: "conversationId", to: "conversation_id") }
             try db.create(index: "messages_by_conversation", on: "messages", columns: ["conversation_id", "id"])
         }
+        migrator.registerMigration("v4-telegram-inbox") { db in
+            // Updates stored when received (before the getUpdates offset moves past them, or before
+            // a webhook call is answered 200) and removed once answered: a crash in between is
+            // picked up at the next start, and polling never re-fetches what is in hand.
+            try db.create(table: "telegram_inbox") { t in
+                t.primaryKey("update_id", .integer)
+                t.column("payload", .blob).notNull()
+                t.column("received_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 

@@ -1,12 +1,12 @@
 /// The Bot API types the bot reads (a subset: unknown fields are ignored).
-public struct TelegramUser: Decodable, Sendable, Hashable {
+public struct TelegramUser: Codable, Sendable, Hashable {
     public let id: Int64
     public let is_bot: Bool
     public let first_name: String
     public let username: String?
 }
 
-public struct TelegramChat: Decodable, Sendable, Hashable {
+public struct TelegramChat: Codable, Sendable, Hashable {
     public let id: Int64
     /// `private`, `group`, `supergroup` or `channel`.
     public let type: String
@@ -14,7 +14,7 @@ public struct TelegramChat: Decodable, Sendable, Hashable {
     public let username: String?
 }
 
-public struct TelegramMessage: Decodable, Sendable, Hashable {
+public struct TelegramMessage: Codable, Sendable, Hashable {
     public let message_id: Int
     public let from: TelegramUser?
     public let chat: TelegramChat
@@ -23,13 +23,13 @@ public struct TelegramMessage: Decodable, Sendable, Hashable {
     public let reply_to_message: ReplyTo?
 
     /// The message a message answers (one level is enough to see whether it answers the bot).
-    public struct ReplyTo: Decodable, Sendable, Hashable {
+    public struct ReplyTo: Codable, Sendable, Hashable {
         public let message_id: Int
         public let from: TelegramUser?
     }
 }
 
-public struct TelegramUpdate: Decodable, Sendable, Hashable {
+public struct TelegramUpdate: Codable, Sendable, Hashable {
     public let update_id: Int64
     public let message: TelegramMessage?
     public let edited_message: TelegramMessage?

@@ -16,6 +16,7 @@ struct StreamingReply {
     let live: Bool
     let logger: Logger
     let blocked: BlockedChats
+    let counters: TelegramCounters
 
     /// How often "typing…" is renewed (it lasts about five seconds).
     static let typingInterval: TimeInterval = 4
@@ -80,7 +81,9 @@ struct StreamingReply {
                 shown = text
             } catch {
                 switch error.kind {
-                case .rateLimited: await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
+                case .rateLimited:
+                    counters.record { $0.rateLimited += 1 }
+                    await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
                 case .forbidden:
                     await blocked.block(chat)
                     return
@@ -134,6 +137,7 @@ struct StreamingReply {
                     }
                     usePlain = true
                 case .rateLimited:
+                    counters.record { $0.rateLimited += 1 }
                     await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
                 case .network, .serverError, .malformed:
                     try? await Task.sleep(for: .milliseconds(500 * attempt))

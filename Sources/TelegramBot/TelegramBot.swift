@@ -4,13 +4,15 @@ import Foundation
 public import Gateway
 import Logging
 public import Store
+import Synchronization
 
 /// The bot: long-polling intake, access control, commands, one answer at a time per chat (later
 /// messages wait their turn, in order), streamed replies within Telegram's limits.
 ///
-/// An update is confirmed (the stored offset moves past it) only once it has been answered and
-/// recorded, so a crash neither loses nor doubles an answer: unconfirmed updates come back and
-/// ones already recorded are skipped.
+/// Every update is stored in the inbox when it arrives — before the getUpdates offset moves past
+/// it, or before a webhook call is answered — and leaves it, marked processed, once answered. So a
+/// crash neither loses an answer (the inbox is answered at the next start) nor doubles one
+/// (processed ids are skipped when Telegram delivers again).
 public final class TelegramBot: Sendable {
     /// Seconds a getUpdates call waits at Telegram for news.
     public static let pollTimeout = 25
@@ -30,6 +32,12 @@ public final class TelegramBot: Sendable {
     let limiter = UserRateLimiter(perMinute: TelegramBot.userMessagesPerMinute)
     let blocked = BlockedChats()
     let logger = Logger(label: "switchboard.telegram")
+    /// What the bot counted (updates, Telegram's 429s, refused webhook calls), for `/metrics`.
+    public let counters = TelegramCounters()
+    /// The `secret_token` Telegram must send with every webhook request.
+    public let webhookSecret: String
+    /// The bot's own user once webhook mode is up; webhook updates wait in the inbox until then.
+    private let webhookIdentity = Mutex<TelegramUser?>(nil)
 
     public init(api: BotAPI, assistant: Assistant, gateway: Gateway, store: SQLiteStore, settings: Settings, bus: EventBus<Event>) {
         self.api = api
@@ -39,38 +47,39 @@ public final class TelegramBot: Sendable {
         self.settings = settings
         self.bus = bus
         self.access = AccessPolicy(allowed: settings.telegram.allowedUsers, admins: settings.telegram.adminUsers)
+        self.webhookSecret = settings.telegram.webhookSecret?.value ?? Self.randomSecret()
     }
 
     /// Polls and answers until the task is cancelled; throws only when the token is refused.
     public func run() async throws(BotAPIError) {
-        var me: TelegramUser?
-        var wait = 1.0
-        // Telegram unreachable at start is waited out; only a refused token ends the bot.
-        while me == nil && !Task.isCancelled {
-            do {
-                me = try await startUp()
-            } catch where error.kind != .unauthorized {
-                logger.warning("Telegram not reachable; retrying", metadata: ["reason": "\(error)", "in": "\(Int(wait)) s"])
-                try? await Task.sleep(for: .seconds(wait))
-                wait = min(60, wait * 2)
-            }
-        }
-        guard let me else { return }
+        guard let me = try await startUpWaitingOutOutages(webhook: nil) else { return }
+        await answerInbox(me: me)
         var offset = (try? store.telegramOffset()) ?? nil
         var backoff = 1.0
         while !Task.isCancelled {
             do {
                 let updates = try await api.getUpdates(offset: offset, timeout: Self.pollTimeout)
                 backoff = 1
-                for update in updates where await tracker.begin(update.update_id) {
-                    if (try? store.isUpdateProcessed(update.update_id)) == true {
-                        await confirm(update.update_id)
-                        continue
-                    }
-                    await dispatch(update, me: me)
+                guard let last = updates.last?.update_id else { continue }
+                let encoder = JSONEncoder()
+                let received = updates.map { (updateID: $0.update_id, payload: (try? encoder.encode($0)) ?? Data()) }
+                let stored: Set<Int64>
+                do {
+                    stored = Set(try store.storeIncomingUpdates(received, offset: last + 1))
+                } catch {
+                    // Not stored, so not confirmed: Telegram keeps them until this works again.
+                    logger.error("could not store received updates; not confirming them", metadata: ["reason": "\(error)"])
+                    try? await Task.sleep(for: .seconds(backoff))
+                    backoff = min(30, backoff * 2)
+                    continue
                 }
-                offset = await tracker.nextOffset(after: updates.last?.update_id)
+                offset = last + 1
+                counters.record { $0.updates += stored.count }
+                for update in updates where stored.contains(update.update_id) {
+                    await dispatchIfNew(update, me: me)
+                }
             } catch {
+                if Task.isCancelled { return }
                 switch error.kind {
                 case .unauthorized:
                     throw error
@@ -80,6 +89,7 @@ public final class TelegramBot: Sendable {
                     bus.publish(.alert(Alert(severity: .critical, message: "Telegram: " + message, at: Date())))
                     try? await Task.sleep(for: .seconds(30))
                 case .rateLimited:
+                    counters.record { $0.rateLimited += 1 }
                     try? await Task.sleep(for: .seconds(error.retryAfter ?? 5))
                 default:
                     logger.warning("getUpdates failed; retrying", metadata: ["reason": "\(error)", "in": "\(Int(backoff)) s"])
@@ -90,14 +100,140 @@ public final class TelegramBot: Sendable {
         }
     }
 
-    /// Checks the token, removes any webhook (polling and webhooks exclude each other) and
-    /// registers the commands.
-    func startUp() async throws(BotAPIError) -> TelegramUser {
+    /// Webhook mode: registers `url` with Telegram (with ``webhookSecret``), answers the updates
+    /// left in the inbox by an earlier run, then those ``receiveWebhook(secretToken:body:)`` hands
+    /// over, until the task is cancelled. Throws only when the token is refused.
+    ///
+    /// The webhook stays registered when the bot stops: Telegram keeps the updates sent meanwhile
+    /// and delivers them once the server answers again.
+    public func runWebhook(url: String) async throws(BotAPIError) {
+        guard let me = try await startUpWaitingOutOutages(webhook: url) else { return }
+        // Set before reading the inbox: an update stored from now on is dispatched by
+        // `receiveWebhook` itself, one stored before is found in the inbox.
+        webhookIdentity.withLock { $0 = me }
+        await answerInbox(me: me)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3_600))
+        }
+    }
+
+    /// What became of one webhook request; ``httpStatus`` is the answer Telegram gets.
+    public enum WebhookOutcome: Sendable, Hashable {
+        /// Stored and being answered.
+        case accepted
+        /// Known already (stored or answered): Telegram sent it again.
+        case duplicate
+        /// The secret token is missing or wrong: not from Telegram.
+        case forbidden
+        /// Not a Telegram update.
+        case malformed
+        /// Could not be stored (disk full…): Telegram is asked to deliver it again later.
+        case unavailable
+
+        public var httpStatus: Int {
+            switch self {
+            case .accepted, .duplicate: 200
+            case .forbidden: 403
+            case .malformed: 400
+            case .unavailable: 503
+            }
+        }
+    }
+
+    /// Takes one webhook request: checks the secret token, stores the update (so a crash loses
+    /// nothing), and queues it on its chat. Returns at once; the answer follows in the background.
+    public func receiveWebhook(secretToken: String?, body: [UInt8]) async -> WebhookOutcome {
+        guard let secretToken, Self.constantTimeEquals(secretToken, webhookSecret) else {
+            counters.record { $0.webhookRejected += 1 }
+            logger.warning("webhook request without the right secret token refused")
+            return .forbidden
+        }
+        guard let update = try? JSONDecoder().decode(TelegramUpdate.self, from: Data(body)) else {
+            counters.record { $0.webhookRejected += 1 }
+            return .malformed
+        }
+        do {
+            guard try store.storeIncomingUpdates([(update.update_id, Data(body))]) == [update.update_id] else { return .duplicate }
+        } catch {
+            logger.error("could not store a webhook update; Telegram will deliver it again", metadata: ["update": "\(update.update_id)", "reason": "\(error)"])
+            bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "webhook update \(update.update_id) not stored: \(error)", at: Date())))
+            return .unavailable
+        }
+        counters.record { $0.updates += 1 }
+        if let me = webhookIdentity.withLock({ $0 }) {
+            await dispatchIfNew(update, me: me)
+        }
+        return .accepted
+    }
+
+    /// Answers what an earlier run received but did not answer (it stopped or crashed first).
+    func answerInbox(me: TelegramUser) async {
+        do {
+            for (id, payload) in try store.pendingUpdates() {
+                if let update = try? JSONDecoder().decode(TelegramUpdate.self, from: payload) {
+                    await dispatchIfNew(update, me: me)
+                } else {
+                    await confirm(id)  // unreadable: nothing to answer, and it must not come back
+                }
+            }
+        } catch {
+            logger.error("could not read the inbox of received updates", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Dispatches `update` unless it is in hand already or answered (the inbox and the webhook
+    /// can hand over the same update once, at start).
+    func dispatchIfNew(_ update: TelegramUpdate, me: TelegramUser) async {
+        guard await tracker.begin(update.update_id) else { return }
+        if (try? store.isUpdateProcessed(update.update_id)) == true {
+            await tracker.finish(update.update_id)
+            return
+        }
+        await dispatch(update, me: me)
+    }
+
+    /// Starts the bot, waiting out a Telegram that cannot be reached (1, 2, 4… up to 60 s);
+    /// `nil` when cancelled first. Only a refused token is thrown.
+    private func startUpWaitingOutOutages(webhook: String?) async throws(BotAPIError) -> TelegramUser? {
+        var wait = 1.0
+        while !Task.isCancelled {
+            do {
+                return try await startUp(webhook: webhook)
+            } catch where error.kind != .unauthorized {
+                logger.warning("Telegram not reachable; retrying", metadata: ["reason": "\(error)", "in": "\(Int(wait)) s"])
+                try? await Task.sleep(for: .seconds(wait))
+                wait = min(60, wait * 2)
+            }
+        }
+        return nil
+    }
+
+    /// Checks the token, sets the webhook or removes any (polling and webhooks exclude each
+    /// other) and registers the commands.
+    func startUp(webhook: String?) async throws(BotAPIError) -> TelegramUser {
         let me = try await api.getMe()
-        try await api.deleteWebhook()
+        if let webhook {
+            try await api.setWebhook(url: webhook, secretToken: webhookSecret)
+        } else {
+            try await api.deleteWebhook()
+        }
         try? await api.setMyCommands(BotCommands.menu)
-        logger.notice("telegram bot started", metadata: ["bot": "@\(me.username ?? "?")"])
+        logger.notice("telegram bot started", metadata: ["bot": "@\(me.username ?? "?")", "intake": "\(webhook == nil ? "long polling" : "webhook")"])
         return me
+    }
+
+    /// 48 characters of Telegram's secret_token alphabet.
+    static func randomSecret() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<48).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    /// Compares without stopping at the first difference, so timing tells nothing of the secret.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// Queues the update on its chat, so a chat's messages are answered one after another.
@@ -114,9 +250,9 @@ public final class TelegramBot: Sendable {
     }
 
     func confirm(_ updateID: Int64) async {
-        let offset = await tracker.finish(updateID)
+        await tracker.finish(updateID)
         do {
-            try store.markUpdateProcessed(updateID, offset: offset)
+            try store.markUpdateProcessed(updateID)
         } catch {
             logger.error("could not record a handled update", metadata: ["update": "\(updateID)", "reason": "\(error)"])
         }
@@ -163,7 +299,7 @@ public final class TelegramBot: Sendable {
         let events = assistant.reply(AssistantRequest(
             conversation: conversation, channel: .telegram, userID: String(user), userName: sender, text: text,
             streaming: settings.features.streaming))
-        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked)
+        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked, counters: counters)
         if let result = await streaming.deliver(events), result.hadErrors {
             // The user saw a short, friendly text; the details go to the error log.
             bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "chat \(chat.id): \(result.errorDetails.joined(separator: "; "))", at: Date())))
@@ -172,12 +308,32 @@ public final class TelegramBot: Sendable {
 
     /// A short bot message (commands, refusals), paced and formatted like an answer.
     func reply(chat: TelegramChat, _ markdown: String, replyTo: Int?) async {
-        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: chat.type == "private", replyTo: replyTo, live: false, logger: logger, blocked: blocked)
+        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: chat.type == "private", replyTo: replyTo, live: false, logger: logger, blocked: blocked, counters: counters)
         let (events, continuation) = AsyncStream<AssistantEvent>.makeStream()
         continuation.yield(.delta(markdown))
         continuation.finish()
         _ = await streaming.deliver(events)
     }
+}
+
+/// What the bot counted since it started, for `/metrics`.
+public final class TelegramCounters: Sendable {
+    public struct Snapshot: Sendable, Hashable {
+        /// Updates received (polled or delivered to the webhook).
+        public var updates = 0
+        /// 429 answers from Telegram.
+        public var rateLimited = 0
+        /// Webhook requests refused (wrong secret, not an update).
+        public var webhookRejected = 0
+
+        public init() {}
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func record(_ change: (inout Snapshot) -> Void) { state.withLock { change(&$0) } }
 }
 
 /// One chain of work per chat: a chat's messages are handled in order, chats in parallel.
@@ -213,35 +369,18 @@ actor BlockedChats {
     func contains(_ chat: Int64) -> Bool { chats.contains(chat) }
 }
 
-/// Which updates are in hand or done, and the offset that confirms everything handled so far.
-///
-/// Finished updates are remembered until the offset passes them: Telegram sends an update again
-/// until the offset confirms it, and it must not be answered twice.
+/// The updates being answered now: an update handed over twice (from the inbox at start and
+/// from the webhook) is answered once.
 actor UpdateTracker {
-    private var inFlight: Set<Int64> = []
-    private var done: Set<Int64> = []
-    private var highestSeen: Int64?
+    private var inHand: Set<Int64> = []
 
-    /// Whether `id` is new (neither being handled nor handled).
+    /// Whether `id` is new (not being handled already).
     func begin(_ id: Int64) -> Bool {
-        highestSeen = max(highestSeen ?? id, id)
-        guard !done.contains(id) else { return false }
-        return inFlight.insert(id).inserted
+        inHand.insert(id).inserted
     }
 
-    /// Marks `id` done; returns the offset to store: just past every finished update.
-    func finish(_ id: Int64) -> Int64 {
-        inFlight.remove(id)
-        done.insert(id)
-        return inFlight.min() ?? ((highestSeen ?? id) + 1)
-    }
-
-    /// The offset for the next getUpdates: the oldest update still in hand (Telegram sends it
-    /// again, and it is skipped), or just past the newest.
-    func nextOffset(after last: Int64?) -> Int64? {
-        let offset = inFlight.min() ?? (highestSeen ?? last).map { $0 + 1 }
-        if let offset { done = done.filter { $0 >= offset } }
-        return offset
+    func finish(_ id: Int64) {
+        inHand.remove(id)
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A fake Telegram Bot API on 127.0.0.1: `/bot<token>/<method>` with JSON bodies and the real
 /// answer shapes, long polling with a queue of updates, and the checks bots trip over —
@@ -21,6 +21,9 @@ public final class FakeTelegramServer: Sendable {
         var sent: [Sent] = []
         var calls: [(method: String, body: [String: Any])] = []
         var faults: [String: [(code: Int, description: String, retryAfter: Int?)]] = [:]
+        /// Set by setWebhook: updates are then POSTed there instead of waiting for getUpdates.
+        var webhook: (url: String, secret: String?)?
+        var webhookStatuses: [Int?] = []
     }
 
     public let token: String
@@ -41,19 +44,44 @@ public final class FakeTelegramServer: Sendable {
 
     public func stop() { server.stop() }
 
-    /// Queues a text message from a user, as Telegram would deliver it.
+    /// Queues a text message from a user, as Telegram would deliver it: for getUpdates, or POSTed
+    /// to the webhook when one is set (again and again, as Telegram does, until it is taken).
     @discardableResult
     public func sendUpdate(text: String, chatID: Int64, userID: Int64, username: String = "user", chatType: String = "private") -> Int64 {
-        state.withLock { state in
+        let (id, update, webhook) = state.withLock { state in
             let id = state.nextUpdateID
             state.nextUpdateID += 1
             state.nextMessageID += 1
             let user: [String: Any] = ["id": userID, "is_bot": false, "first_name": username, "username": username]
             let chat: [String: Any] = ["id": chatID, "type": chatType, "username": username]
-            state.updates.append(["update_id": id, "message": ["message_id": state.nextMessageID, "from": user, "chat": chat, "date": 1_700_000_000, "text": text] as [String: Any]])
-            return id
+            let update: [String: Any] = ["update_id": id, "message": ["message_id": state.nextMessageID, "from": user, "chat": chat, "date": 1_700_000_000, "text": text] as [String: Any]]
+            if state.webhook == nil { state.updates.append(update) }
+            return (id, update, state.webhook)
+        }
+        if let webhook {
+            let body = (try? JSONSerialization.data(withJSONObject: update)) ?? Data()
+            deliver(body, to: webhook)
+        }
+        return id
+    }
+
+    /// POSTs an update body to the webhook as Telegram does, with the secret token when one was
+    /// set; retries (up to 5 times, 200 ms apart) until it gets a 2xx. Synchronous.
+    public func deliver(_ body: Data, to webhook: (url: String, secret: String?), attempts: Int = 5) {
+        let headers = webhook.secret.map { [("X-Telegram-Bot-Api-Secret-Token", $0)] } ?? []
+        for _ in 0..<attempts {
+            let status = LoopbackPost.send(to: webhook.url, headers: headers, body: body)
+            state.withLock { $0.webhookStatuses.append(status) }
+            if let status, (200..<300).contains(status) { return }
+            Thread.sleep(forTimeInterval: 0.2)
         }
     }
+
+    /// The webhook set by the bot (URL and secret token), if any.
+    public var webhook: (url: String, secret: String?)? { state.withLock { $0.webhook } }
+
+    /// The status of each webhook delivery attempt, in order (`nil`: nothing answered).
+    public var webhookStatuses: [Int?] { state.withLock { $0.webhookStatuses } }
 
     /// Makes the next call of `method` fail with this error.
     public func fail(_ method: String, code: Int, description: String, retryAfter: Int? = nil) {
@@ -103,6 +131,9 @@ public final class FakeTelegramServer: Sendable {
         case "getMe":
             reply(["ok": true, "result": ["id": 42, "is_bot": true, "first_name": "Switchboard", "username": "switchboard_test_bot"]])
         case "getUpdates":
+            if state.withLock({ $0.webhook != nil }) {
+                return error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            }
             let offset = (body["offset"] as? NSNumber)?.int64Value ?? 0
             let timeout = (body["timeout"] as? NSNumber)?.doubleValue ?? 0
             let deadline = Date().addingTimeInterval(min(timeout, 30))
@@ -145,7 +176,14 @@ public final class FakeTelegramServer: Sendable {
                 if let outcome { return error(400, outcome) }
                 reply(["ok": true, "result": ["message_id": messageID, "chat": ["id": chatID, "type": "private"], "date": 1_700_000_000, "text": text] as [String: Any]])
             }
-        case "sendMessageDraft", "sendChatAction", "deleteWebhook", "setWebhook", "setMyCommands", "deleteMessage", "answerCallbackQuery":
+        case "setWebhook":
+            guard let url = body["url"] as? String, !url.isEmpty else { return error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook") }
+            state.withLock { $0.webhook = (url, body["secret_token"] as? String) }
+            reply(["ok": true, "result": true, "description": "Webhook was set"])
+        case "deleteWebhook":
+            state.withLock { $0.webhook = nil }
+            reply(["ok": true, "result": true, "description": "Webhook was deleted"])
+        case "sendMessageDraft", "sendChatAction", "setMyCommands", "deleteMessage", "answerCallbackQuery":
             reply(["ok": true, "result": true])
         default:
             error(404, "Not Found: method not found")

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Runs the built `switchboard` binary as a user would, with a controlled environment.
 public struct SwitchboardProcess: Sendable {
@@ -35,6 +35,12 @@ public struct SwitchboardProcess: Sendable {
 
     /// Runs `switchboard` with `arguments`, feeding `input` on standard input.
     public func run(_ arguments: [String], input: String = "", timeout: Duration = .seconds(60)) async throws -> Result {
+        let running = try start(arguments, input: input)
+        return try await running.wait(timeout: timeout)
+    }
+
+    /// Starts `switchboard` with `arguments` and returns while it runs (a server, the bot).
+    public func start(_ arguments: [String], input: String = "") throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments
@@ -47,17 +53,54 @@ public struct SwitchboardProcess: Sendable {
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
-        let (outData, errData) = await (out, err)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "switchboard \(arguments) did not finish within \(timeout)"])
+        return Running(process: process, arguments: arguments, stdout: Self.readToEnd(stdout), stderr: Self.readToEnd(stderr))
+    }
+
+    /// Reads a pipe to its end on a thread of its own: a blocking read must not hold one of the
+    /// few threads Swift's concurrency pool has (two on a 2-core machine) while the process runs.
+    static func readToEnd(_ pipe: Pipe) -> Task<Data, Never> {
+        let handle = pipe.fileHandleForReading
+        return Task {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
             }
-            try await Task.sleep(for: .milliseconds(10))
         }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A started `switchboard`. `@unchecked Sendable`: `Process` is thread-safe for what is used
+    /// here (signals, status) but not marked so.
+    public final class Running: @unchecked Sendable {
+        let process: Process
+        let arguments: [String]
+        let stdout: Task<Data, Never>
+        let stderr: Task<Data, Never>
+
+        init(process: Process, arguments: [String], stdout: Task<Data, Never>, stderr: Task<Data, Never>) {
+            self.process = process
+            self.arguments = arguments
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+
+        public var isRunning: Bool { process.isRunning }
+
+        /// Sends `signal` (SIGTERM by default), as an init system or Ctrl-C would.
+        public func signal(_ number: Int32 = SIGTERM) {
+            kill(process.processIdentifier, number)
+        }
+
+        /// Waits for the end (killing the process after `timeout`) and returns what it printed.
+        public func wait(timeout: Duration = .seconds(60)) async throws -> Result {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning {
+                if ContinuousClock.now > deadline {
+                    process.terminate()
+                    throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "switchboard \(arguments) did not finish within \(timeout)"])
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let (out, err) = await (stdout.value, stderr.value)
+            return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        }
     }
 }

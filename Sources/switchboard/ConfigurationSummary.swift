@@ -94,6 +94,8 @@ struct ConfigurationSummary {
         row("api", settings.telegram.apiBaseURL)
         row("allowed", ids(settings.telegram.allowedUsers, empty: "everyone"))
         row("admins", ids(settings.telegram.adminUsers, empty: "none"))
+        row("intake", settings.telegram.webhookURL.map { "webhook at \($0) (secret token \(settings.telegram.webhookSecret == nil ? "new each start" : "set"))" } ?? "long polling")
+        row("http server", settings.httpListen.map { "\($0): " + (settings.features.metrics ? "/metrics, " : "") + "/healthz" + (settings.telegram.webhookURL == nil ? "" : ", webhook") } ?? "off (SWITCHBOARD_HTTP_LISTEN not set)")
         lines.append("")
         lines.append("Secrets")
         row("master key", masterKeyStatus)

@@ -30,17 +30,19 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             throw CleanExit.failure(error.message)
         }
-        // The bot runs too when a token is set; its problems show in the Errors panel.
-        let bot = BotRunner.makeBot(runtime).map { bot in
-            Task {
-                do {
-                    try await bot.run()
-                } catch {
-                    bus.publish(.alert(Alert(severity: .critical, message: "Telegram refused the bot: \(error)", at: Date())))
-                }
-            }
+        // The bot runs too when a token is set, and the HTTP server when an address is; their
+        // problems show in the Errors panel.
+        let services = BotServices(runtime: runtime)
+        let bot = Task {
+            do {
+                try await services.run()
+            } catch let error as BotAPIError {
+                bus.publish(.alert(Alert(severity: .critical, message: "Telegram refused the bot: \(error)", at: Date())))
+            } catch let error as BotServices.ServerFailure {
+                bus.publish(.alert(Alert(severity: .critical, message: error.message, at: Date())))
+            } catch {}
         }
-        defer { bot?.cancel() }
+        defer { bot.cancel() }
         let themes = FileManager.default.currentDirectoryPath + "/themes"
         let app = ConsoleApp(
             events: bus.subscribe(capacity: 4_096),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Endpoints
 import Foundation
 import HTTP
 import Logging
@@ -25,21 +26,83 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CleanExit.failure(error.message)
         }
-        guard let bot = BotRunner.makeBot(runtime) else { throw CleanExit.failure("the Telegram bot could not be created") }
+        let services = BotServices(runtime: runtime)
+        guard let bot = services.bot else { throw CleanExit.failure("the Telegram bot could not be created") }
         let logger = Logger(label: "switchboard.run")
-        let task = Task { try await bot.run() }
-        // Stop on SIGTERM/SIGINT: cancel polling, let answers in flight finish, flush the writes.
+        let task = Task { try await services.run() }
+        // Stop on SIGTERM/SIGINT: stop taking updates, let answers in flight finish, flush the writes.
         let stop = BotRunner.onTermination { task.cancel() }
         defer { _ = stop }
+        var failure: String?
         do {
             try await task.value
         } catch let error as BotAPIError {
-            throw CleanExit.failure("Telegram refused the bot: \(error)")
+            failure = "Telegram refused the bot: \(error)"
+        } catch let error as BotServices.ServerFailure {
+            failure = error.message
         } catch {}
         logger.notice("stopping: finishing the answers in flight (up to \(BotRunner.drainDeadline))")
         await bot.finishInFlight(within: BotRunner.drainDeadline)
         runtime.gateway.flushWrites()
+        if let failure { throw CleanExit.failure(failure) }
     }
+}
+
+/// The bot with its intake (long polling, or the webhook), and the HTTP server for the webhook
+/// and `/metrics` when `SWITCHBOARD_HTTP_LISTEN` is set: run together, stopped together.
+struct BotServices: Sendable {
+    struct ServerFailure: Error {
+        let message: String
+    }
+
+    let bot: TelegramBot?
+    let webhookURL: String?
+    let server: EndpointServer?
+    let metrics: MetricsExporter?
+
+    init(runtime: Runtime) {
+        let settings = runtime.loaded.settings
+        bot = BotRunner.makeBot(runtime)
+        webhookURL = bot == nil ? nil : settings.telegram.webhookURL
+        metrics = settings.features.metrics && settings.httpListen != nil
+            ? MetricsExporter(bus: runtime.bus, gateway: runtime.gateway, bot: bot) : nil
+        server = settings.httpListen.map { [bot, webhookURL, metrics] address in
+            let webhook = zip(webhookURL, bot).map { (EndpointServer.webhookPath(of: $0), $1) }
+            return EndpointServer(address: address, webhook: webhook, metrics: metrics)
+        }
+    }
+
+    /// Runs until cancelled, or until one part fails: the token is refused (``BotAPIError``) or the
+    /// server cannot listen (``ServerFailure``); the others are then stopped.
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let bot {
+                group.addTask { [webhookURL] in
+                    if let webhookURL { try await bot.runWebhook(url: webhookURL) } else { try await bot.run() }
+                }
+            }
+            if let metrics {
+                group.addTask { await metrics.run() }
+            }
+            if let server {
+                group.addTask {
+                    do {
+                        try await server.run()
+                    } catch where !Task.isCancelled {
+                        throw ServerFailure(message: "the HTTP server cannot serve on \(server.address) (SWITCHBOARD_HTTP_LISTEN): \(error)")
+                    }
+                }
+            }
+            // The first part to end (cancelled, refused, failed) ends them all.
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
 }
 
 enum BotRunner {

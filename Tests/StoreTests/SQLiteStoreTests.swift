@@ -11,7 +11,7 @@ import TestSupport
         let path = directory.file("nested/deeper/switchboard.sqlite3")
         let store = try SQLiteStore(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox"])
         let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let tables = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
@@ -26,7 +26,7 @@ import TestSupport
         try SQLiteStore(path: path).saveProviderOverrides(ProviderOverrides(enabled: false, dailyQuotaUSD: 5), for: "openai")
         let reopened = try SQLiteStore(path: path)
         #expect(try reopened.providerOverrides()["openai"] == ProviderOverrides(enabled: false, dailyQuotaUSD: 5))
-        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics"])
+        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox"])
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {

@@ -29,6 +29,11 @@ final class BotHarness: Sendable {
     }
 
     func makeBot() throws -> TelegramBot {
+        try makeStack().bot
+    }
+
+    /// The bot with the Gateway and bus it runs on.
+    func makeStack() throws -> (bot: TelegramBot, gateway: Gateway, bus: EventBus<Event>) {
         let settings = SettingsLoader(environment: environment).load().0
         let store = try SQLiteStore(path: settings.databasePath)
         let client = CurlHTTPClient()
@@ -38,7 +43,7 @@ final class BotHarness: Sendable {
         let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
         let assistant = Assistant(gateway: gateway, store: store, settings: settings)
         let api = BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client)
-        return TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus)
+        return (TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus), gateway, bus)
     }
 
     /// Waits until the fake has seen what `condition` asks for.
@@ -142,17 +147,49 @@ final class BotHarness: Sendable {
 }
 
 @Suite struct UpdateTrackerTests {
-    @Test func aFinishedUpdateSentAgainIsNotHandledTwice() async {
+    @Test func anUpdateInHandIsNotHandedOverTwice() async {
         let tracker = UpdateTracker()
         #expect(await tracker.begin(5))
         #expect(await tracker.begin(6))
         #expect(await !tracker.begin(5), "in hand")
-        #expect(await tracker.finish(6) == 5, "5 is still in hand: confirm nothing past it")
-        #expect(await tracker.nextOffset(after: 6) == 5)
-        #expect(await !tracker.begin(6), "Telegram sends 6 again: already answered")
-        #expect(await tracker.finish(5) == 7)
-        #expect(await tracker.nextOffset(after: 6) == 7)
-        #expect(await tracker.begin(7))
+        await tracker.finish(5)
+        #expect(await tracker.begin(5), "finished: from here the store's processed ids decide")
+    }
+}
+
+@Suite struct PollingTests {
+    /// Telegram sends an update again until the offset passes it; the offset moves once the
+    /// update is stored, so a slow answer does not turn long polling into a busy loop.
+    @Test func pollingWaitsAtTelegramWhileAnAnswerIsSlow() async throws {
+        let h = try BotHarness(script: FakeLLMScript(text: "one two three four five six", pace: .milliseconds(250)))
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "take your time", chatID: 16, userID: 16)
+        await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 16 && $0.text == "one two three four five six" } }
+        let polls = h.telegram.calledMethods.filter { $0 == "getUpdates" }.count
+        #expect(polls <= 3, "getUpdates called \(polls) times during a 1.5 s answer")
+        #expect(bot.counters.snapshot.updates == 1)
+        let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
+        #expect(try store.telegramOffset() == 2)
+        #expect(try store.pendingUpdates().isEmpty, "answered: out of the inbox")
+        #expect(try store.isUpdateProcessed(1))
+    }
+
+    @Test func anUpdateReceivedButNotAnsweredBeforeAStopIsAnsweredAtTheNextStart() async throws {
+        let h = try BotHarness()
+        do {
+            let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
+            let update = #"{"update_id": 77, "message": {"message_id": 1, "from": {"id": 17, "is_bot": false, "first_name": "bo"}, "chat": {"id": 17, "type": "private"}, "date": 1700000000, "text": "still there?"}}"#
+            #expect(try store.storeIncomingUpdates([(77, Data(update.utf8))], offset: 78) == [77])
+            #expect(try store.storeIncomingUpdates([(77, Data(update.utf8))], offset: 78).isEmpty, "known already")
+        }
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 17 } }
+        #expect((h.model.requests.last?.json?["messages"] as? [[String: String]])?.last?["content"] == "still there?")
+        #expect(h.telegram.lastBody("getUpdates")?["offset"] as? Int == 78)
     }
 }
 
