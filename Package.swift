@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // The small HTTP server for Telegram's webhook and /metrics (Endpoints).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        // Stops the HTTP server gracefully (Hummingbird runs as a Service).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         // Prometheus text exposition for /metrics: counters, gauges, histograms.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
@@ -99,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Core", "Gateway", "TelegramBot",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],

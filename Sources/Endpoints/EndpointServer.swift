@@ -2,6 +2,7 @@ public import Core
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 public import TelegramBot
 
 /// The small HTTP server beside the bot: Telegram's webhook (a POST at the path of
@@ -63,7 +64,16 @@ public struct EndpointServer: Sendable {
         logger.notice("http server listening", metadata: [
             "address": "\(address)", "webhook": "\(webhook?.path ?? "off")", "metrics": "\(metrics == nil ? "off" : "/metrics")",
         ])
-        try await app.run()
+        // Cancellation becomes a graceful shutdown: open requests finish, nothing is logged as
+        // an error.
+        // (The group runs in a task of its own, which the caller's cancellation does not reach.)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     /// A JSON answer: `{"ok":true}`, or `{"ok":false,"error":…}` with the reason.
