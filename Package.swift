@@ -15,7 +15,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         // For the benchmark package in Benchmarks/, which measures the modules directly.
-        .library(name: "SwitchboardKit", targets: ["Core", "Store", "HTTP", "Providers", "Gateway", "Assistant", "Console"]),
+        .library(name: "SwitchboardKit", targets: ["Core", "Store", "HTTP", "Providers", "Gateway", "Assistant", "TelegramBot", "Console"]),
         .library(name: "SwitchboardTestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [

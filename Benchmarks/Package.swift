@@ -25,6 +25,6 @@ let package = Package(
         .package(name: "switchboard", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: ["ProvidersBenchmarks", "GatewayBenchmarks", "AssistantBenchmarks", "ConsoleBenchmarks"].map(benchmarkTarget),
+    targets: ["ProvidersBenchmarks", "GatewayBenchmarks", "AssistantBenchmarks", "ConsoleBenchmarks", "TelegramBenchmarks"].map(benchmarkTarget),
     swiftLanguageModes: [.v6]
 )

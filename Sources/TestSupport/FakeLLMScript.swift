@@ -24,6 +24,8 @@ public struct FakeLLMScript: Sendable {
     public var chunks: [String]
     /// The pause before each chunk.
     public var pace: Duration
+    /// The pause before the first chunk (the model "thinking").
+    public var delay: Duration = .zero
     /// Prompt tokens reported (all of them, cached included).
     public var promptTokens: Int
     /// Output tokens reported.

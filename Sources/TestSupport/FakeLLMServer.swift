@@ -16,12 +16,16 @@ public final class FakeLLMServer: Sendable {
 
     private let server: FakeHTTPServer
     private let scripts: ScriptQueue
+    private let finishes: InstantLog
     public let wire: Wire
 
     /// The base URL to configure: `…/v1` for OpenAI (as `OPENAI_BASE_URL`), the root for Anthropic.
     public var baseURL: String { wire == .openAI ? server.baseURL + "/v1" : server.baseURL }
     /// Every request received.
     public var requests: [FakeHTTPServer.Request] { server.requests }
+    /// When each answer was completely sent, by the last message of its request.
+    public var finishedAt: [String: ContinuousClock.Instant] { finishes.all }
+
     /// Connections accepted.
     public var connectionCount: Int { server.connectionCount }
 
@@ -30,6 +34,7 @@ public final class FakeLLMServer: Sendable {
         let scripts = ScriptQueue(fallback: defaultScript)
         self.scripts = scripts
         self.wire = wire
+        let finishes = InstantLog()
         server = try FakeHTTPServer { request, writer in
             let script = scripts.next()
             if FakeLLMServer.answerFault(request, script: script, wire: wire, writer: writer) { return }
@@ -37,7 +42,10 @@ public final class FakeLLMServer: Sendable {
             case .openAI: FakeLLMServer.answerOpenAI(request, script: script, writer: writer)
             case .anthropic: FakeLLMServer.answerAnthropic(request, script: script, writer: writer)
             }
+            let asked = ((request.json?["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
+            finishes.append(asked, at: .now)
         }
+        self.finishes = finishes
     }
 
     /// Queues scripts for the next requests, in order.
@@ -134,6 +142,7 @@ public final class FakeLLMServer: Sendable {
         }
 
         writer.head(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
+        if script.delay > .zero { writer.pause(script.delay) }
         func event(_ object: [String: Any]) -> Bool { writer.send("data: \(jsonString(object))\n\n") }
         func chunk(_ delta: [String: Any], finish: String?) -> [String: Any] {
             var body: [String: Any] = [
@@ -186,6 +195,7 @@ public final class FakeLLMServer: Sendable {
             return
         }
         writer.head(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
+        if script.delay > .zero { writer.pause(script.delay) }
         func event(_ name: String, _ object: [String: Any]) -> Bool {
             writer.send("event: \(name)\ndata: \(jsonString(object))\n\n")
         }
@@ -258,4 +268,12 @@ final class ScriptQueue: Sendable {
     func append(_ scripts: [FakeLLMScript]) { queue.withLock { $0 += scripts } }
 
     func next() -> FakeLLMScript { queue.withLock { $0.isEmpty ? fallback : $0.removeFirst() } }
+}
+
+/// Instants recorded from the server's connection threads, by a key.
+final class InstantLog: Sendable {
+    private let instants = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    func append(_ key: String, at instant: ContinuousClock.Instant) { instants.withLock { $0[key] = instant } }
+    var all: [String: ContinuousClock.Instant] { instants.withLock { $0 } }
 }

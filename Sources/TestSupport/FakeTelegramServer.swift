@@ -24,6 +24,31 @@ public final class FakeTelegramServer: Sendable {
         /// Set by setWebhook: updates are then POSTed there instead of waiting for getUpdates.
         var webhook: (url: String, secret: String?)?
         var webhookStatuses: [Int?] = []
+        var limits: Limits?
+        var lastVisible: [Int64: ContinuousClock.Instant] = [:]
+        var recentVisible: [ContinuousClock.Instant] = []
+        var tooManyRequests = 0
+        var timeline: [Visible] = []
+    }
+
+    /// Telegram's limits, enforced strictly: a message, edit or draft to a chat less than
+    /// `perChat` after the previous one, or the 31st in a second, gets 429 with `retry_after`.
+    public struct Limits: Sendable {
+        public var perChat: Duration
+        public var perSecond: Int
+
+        public init(perChat: Duration = .seconds(1), perSecond: Int = 30) {
+            self.perChat = perChat
+            self.perSecond = perSecond
+        }
+    }
+
+    /// A text the user could see: a message sent or edited, or a draft shown.
+    public struct Visible: Sendable {
+        public let chatID: Int64
+        public let method: String
+        public let text: String
+        public let at: ContinuousClock.Instant
     }
 
     public let token: String
@@ -33,9 +58,10 @@ public final class FakeTelegramServer: Sendable {
     /// The base URL to configure as `TELEGRAM_API_BASE_URL`.
     public var baseURL: String { server.baseURL }
 
-    public init(token: String = "123456:TEST-token") throws {
+    public init(token: String = "123456:TEST-token", limits: Limits? = nil) throws {
         self.token = token
         let state = StateBox()
+        state.withLock { $0.limits = limits }
         self.state = state
         server = try FakeHTTPServer { request, writer in
             FakeTelegramServer.answer(request, writer: writer, token: token, state: state)
@@ -91,6 +117,12 @@ public final class FakeTelegramServer: Sendable {
     /// Messages the bot sent, in order.
     public var sent: [Sent] { state.withLock { $0.sent } }
 
+    /// 429 answers given because the limits were exceeded.
+    public var tooManyRequests: Int { state.withLock { $0.tooManyRequests } }
+
+    /// Every text shown, in order (with limits set: the accepted ones).
+    public var timeline: [Visible] { state.withLock { $0.timeline } }
+
     /// The methods called, in order.
     public var calledMethods: [String] { state.withLock { $0.calls.map(\.method) } }
 
@@ -126,6 +158,28 @@ public final class FakeTelegramServer: Sendable {
         if let fault {
             error(fault.code, fault.description, retryAfter: fault.retryAfter)
             return
+        }
+        if ["sendMessage", "editMessageText", "sendMessageDraft"].contains(method) {
+            let chatID = (body["chat_id"] as? NSNumber)?.int64Value ?? 0
+            let wait: Int? = state.withLock { state in
+                let now = ContinuousClock.now
+                if let limits = state.limits {
+                    state.recentVisible.removeAll { now - $0 >= .seconds(1) }
+                    if let last = state.lastVisible[chatID], now - last < limits.perChat {
+                        state.tooManyRequests += 1
+                        return max(1, Int(((limits.perChat - (now - last)) / .seconds(1)).rounded(.up)))
+                    }
+                    if state.recentVisible.count >= limits.perSecond {
+                        state.tooManyRequests += 1
+                        return 1
+                    }
+                    state.lastVisible[chatID] = now
+                    state.recentVisible.append(now)
+                }
+                state.timeline.append(Visible(chatID: chatID, method: method, text: body["text"] as? String ?? "", at: now))
+                return nil
+            }
+            if let wait { return error(429, "Too Many Requests: retry after \(wait)", retryAfter: wait) }
         }
         switch method {
         case "getMe":
