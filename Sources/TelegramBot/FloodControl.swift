@@ -21,9 +21,13 @@ public actor FloodControl {
         self.sleep = sleep
     }
 
-    /// Waits until `chat` may receive the next message (or edit), then books the slot.
-    public func waitTurn(chat: Int64, isGroup: Bool) async {
+    /// Waits until `chat` may receive the next message (or edit), then books the slot. Returns
+    /// `false`, booking nothing, when the task is cancelled while it waits (a preview no longer
+    /// needed: cancelled sleeps return at once, so waiting on would spin).
+    @discardableResult
+    public func waitTurn(chat: Int64, isGroup: Bool) async -> Bool {
         while true {
+            if Task.isCancelled { return false }
             let now = Date()
             recent.removeAll { now.timeIntervalSince($0) >= 1 }
             let chatReady = max(nextAllowed[chat] ?? .distantPast, pausedUntil[chat] ?? .distantPast, globalPausedUntil)
@@ -34,7 +38,7 @@ public actor FloodControl {
             if wait <= 0 {
                 nextAllowed[chat] = now.addingTimeInterval(isGroup ? Self.groupInterval : Self.privateInterval)
                 recent.append(now)
-                return
+                return true
             }
             await sleep(wait)
         }

@@ -66,8 +66,7 @@ struct StreamingReply {
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            await flood.waitTurn(chat: chat, isGroup: !isPrivate)
-            if Task.isCancelled { return }
+            guard await flood.waitTurn(chat: chat, isGroup: !isPrivate), !Task.isCancelled else { return }
             let preview = TelegramFormatter.html(String(TelegramFormatter.chunks(text).first ?? text))
             do {
                 if useDrafts {
