@@ -91,6 +91,21 @@ public final class FakeTelegramServer: Sendable {
         return id
     }
 
+    /// Queues any update (a photo, an edit, a channel post…): a JSON object of the fields beside
+    /// `update_id`.
+    @discardableResult
+    public func sendRawUpdate(_ json: String) -> Int64 {
+        let fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        return state.withLock { state in
+            let id = state.nextUpdateID
+            state.nextUpdateID += 1
+            var update = fields
+            update["update_id"] = id
+            state.updates.append(update)
+            return id
+        }
+    }
+
     /// POSTs an update body to the webhook as Telegram does, with the secret token when one was
     /// set; retries (up to 5 times, 200 ms apart) until it gets a 2xx. Synchronous.
     public func deliver(_ body: Data, to webhook: (url: String, secret: String?), attempts: Int = 5) {
