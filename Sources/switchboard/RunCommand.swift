@@ -62,12 +62,15 @@ struct BotServices: Sendable {
 
     init(runtime: Runtime) {
         let settings = runtime.loaded.settings
-        bot = BotRunner.makeBot(runtime)
-        webhookURL = bot == nil ? nil : settings.telegram.webhookURL
-        metrics = settings.features.metrics && settings.httpListen != nil
+        let bot = BotRunner.makeBot(runtime)
+        let webhookURL = bot == nil ? nil : settings.telegram.webhookURL
+        let metrics = settings.features.metrics && settings.httpListen != nil
             ? MetricsExporter(bus: runtime.bus, gateway: runtime.gateway, bot: bot) : nil
-        server = settings.httpListen.map { [bot, webhookURL, metrics] address in
-            let webhook = zip(webhookURL, bot).map { (EndpointServer.webhookPath(of: $0), $1) }
+        self.bot = bot
+        self.webhookURL = webhookURL
+        self.metrics = metrics
+        server = settings.httpListen.map { address in
+            let webhook = bot.flatMap { bot in webhookURL.map { (EndpointServer.webhookPath(of: $0), bot) } }
             return EndpointServer(address: address, webhook: webhook, metrics: metrics)
         }
     }
@@ -100,10 +103,6 @@ struct BotServices: Sendable {
     }
 }
 
-private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
-    guard let a, let b else { return nil }
-    return (a, b)
-}
 
 enum BotRunner {
     /// How long a stopping bot waits for answers in flight.
