@@ -39,16 +39,27 @@ extension SQLiteStore {
 
     /// Stores an answer, replacing any under the same key, and drops expired entries.
     public func saveCachedResponse(_ response: CachedResponse, key: String) throws(StoreError) {
-        try write { db in try Self.insertCacheEntry(response, key: key, in: db) }
+        try write { db in
+            try Self.deleteExpiredCacheEntries(at: response.createdAt, in: db)
+            try Self.insertCacheEntry(response, key: key, in: db)
+        }
+    }
+
+    /// Removes the entries expired at `date`.
+    static func deleteExpiredCacheEntries(at date: Date, in db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").execute(arguments: StatementArguments([StoredValues.value(date)]))
     }
 
     static func insertCacheEntry(_ response: CachedResponse, key: String, in db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").execute(arguments: [response.createdAt])
         try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """).execute(
-            arguments: [key, response.provider, response.model, response.text, response.promptTokens, response.outputTokens, response.costUSD, response.createdAt, response.expiresAt])
+            arguments: StatementArguments([
+                key.databaseValue, response.provider.databaseValue, response.model.databaseValue, response.text.databaseValue,
+                response.promptTokens.databaseValue, response.outputTokens.databaseValue, response.costUSD.databaseValue,
+                StoredValues.value(response.createdAt), StoredValues.value(response.expiresAt),
+            ]))
     }
 
     /// Counts a hit on an entry.

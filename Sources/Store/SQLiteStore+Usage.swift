@@ -75,12 +75,14 @@ extension SQLiteStore {
                     route_reason, outcome, error_kind, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(
-            arguments: [
-                record.requestID, record.conversationID, record.userID, record.provider, record.model,
-                record.promptTokens, record.outputTokens, record.cacheReadTokens, record.cacheWriteTokens,
-                record.costUSD, record.costEstimated, record.latencyMilliseconds, record.timeToFirstTokenMilliseconds,
-                record.cacheHit, record.routeReason, record.outcome.rawValue, record.errorKind, record.createdAt,
-            ])
+            arguments: StatementArguments([
+                record.requestID.databaseValue, StoredValues.value(record.conversationID), StoredValues.value(record.userID),
+                record.provider.databaseValue, record.model.databaseValue, record.promptTokens.databaseValue, record.outputTokens.databaseValue,
+                record.cacheReadTokens.databaseValue, record.cacheWriteTokens.databaseValue, record.costUSD.databaseValue,
+                record.costEstimated.databaseValue, StoredValues.value(record.latencyMilliseconds), StoredValues.value(record.timeToFirstTokenMilliseconds),
+                record.cacheHit.databaseValue, StoredValues.value(record.routeReason), record.outcome.rawValue.databaseValue,
+                StoredValues.value(record.errorKind), StoredValues.value(record.createdAt),
+            ]))
     }
 
     /// Settled spend since `start` (cache hits cost nothing and are left out).

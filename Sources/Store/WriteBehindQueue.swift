@@ -28,6 +28,9 @@ public final class WriteBehindQueue: Sendable {
         var dropped = 0
         /// Someone waits in `flush()`: write without gathering more.
         var flushWaiters = 0
+        /// The writer sleeps until an item arrives; only then does `enqueue` wake it (waking it
+        /// for every item while it gathers a batch would cost a thread switch per write).
+        var writerIdle = false
     }
 
     /// How long the writer gathers items before a transaction, unless someone is flushing: one
@@ -61,15 +64,16 @@ public final class WriteBehindQueue: Sendable {
     /// Queues a write; returns at once.
     public func enqueue(_ item: Item) {
         condition.lock()
-        state.withLock { state in
+        let wake = state.withLock { state in
             state.items.append(item)
             state.enqueued += 1
             if state.items.count > Self.capacity {
                 state.items.removeFirst()
                 state.dropped += 1
             }
+            return state.writerIdle
         }
-        condition.broadcast()
+        if wake { condition.broadcast() }
         condition.unlock()
     }
 
@@ -103,7 +107,10 @@ public final class WriteBehindQueue: Sendable {
     private func run() {
         while true {
             condition.lock()
-            while state.withLock({ $0.items.isEmpty && !$0.stopped }) { condition.wait() }
+            while state.withLock({ state in
+                state.writerIdle = state.items.isEmpty && !state.stopped
+                return state.writerIdle
+            }) { condition.wait() }
             let gatherUntil = Date().addingTimeInterval(Self.batchWindow)
             while state.withLock({ !$0.stopped && $0.flushWaiters == 0 }) && condition.wait(until: gatherUntil) {}
             let (batch, stopped) = state.withLock { state -> ([Item], Bool) in
@@ -139,16 +146,22 @@ public final class WriteBehindQueue: Sendable {
 
     private func write(_ batch: [Item]) throws(StoreError) {
         try store.write { db in
+            // Expired cache entries go once a batch, not once an entry.
+            var expiredRemoved = false
             for item in batch {
                 switch item {
                 case .usage(let record):
                     try SQLiteStore.insert(record, in: db)
                 case .cacheEntry(let response, let key):
+                    if !expiredRemoved {
+                        expiredRemoved = true
+                        try SQLiteStore.deleteExpiredCacheEntries(at: response.createdAt, in: db)
+                    }
                     try SQLiteStore.insertCacheEntry(response, key: key, in: db)
                 case .cacheHit(let key):
                     try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key])
                 case .error(let source, let kind, let message, let at):
-                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").execute(arguments: [source, kind, message, at])
+                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").execute(arguments: StatementArguments([source.databaseValue, StoredValues.value(kind), message.databaseValue, StoredValues.value(at)]))
                 }
             }
         }
