@@ -10,7 +10,11 @@ import Synchronization
 public final class EventBus<Element: Sendable>: Sendable {
     private struct State {
         var nextID: UInt64 = 0
-        var subscribers: [UInt64: Subscriber<Element>] = [:]
+        var subscribers: [UInt64: Subscriber<Element>] = [:] {
+            // Publishing takes this copy (a retain), not a new array each time.
+            didSet { current = Array(subscribers.values) }
+        }
+        var current: [Subscriber<Element>] = []
     }
 
     private let state = Mutex(State())
@@ -26,7 +30,7 @@ public final class EventBus<Element: Sendable>: Sendable {
 
     /// Delivers `element` to every current subscriber without waiting for any of them.
     public func publish(_ element: Element) {
-        let subscribers = state.withLock { Array($0.subscribers.values) }
+        let subscribers = state.withLock { $0.current }
         for subscriber in subscribers {
             subscriber.deliver(element, isDroppable: isDroppable)
         }

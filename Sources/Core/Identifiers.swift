@@ -30,8 +30,26 @@ public struct RequestID: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// Wraps an identifier.
     public init(rawValue: String) { self.rawValue = rawValue }
 
-    /// A new unique identifier.
-    public static func make() -> RequestID { RequestID(rawValue: UUID().uuidString.lowercased()) }
+    /// A new unique identifier: a random (version 4) UUID in lower case.
+    ///
+    /// Drawn from the system generator (`getrandom`), not `UUID()`, which on Linux opens and reads
+    /// `/dev/urandom` for every identifier: a file open on every request's path.
+    public static func make() -> RequestID {
+        var generator = SystemRandomNumberGenerator()
+        let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000  // version 4
+        let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000  // RFC 4122 variant
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, word) in [high, low].enumerated() {
+            for nibble in 0..<16 {
+                let position = index * 16 + nibble
+                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
+                text.append(digits[Int(word >> UInt64(60 - 4 * nibble) & 0xF)])
+            }
+        }
+        return RequestID(rawValue: String(decoding: text, as: UTF8.self))
+    }
 
     public var description: String { rawValue }
 }
