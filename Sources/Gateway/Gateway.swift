@@ -252,14 +252,14 @@ public final class Gateway: Sendable {
                 }
                 let outcome = await attemptCall(request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision, started: started, restart: shownText, emit: emit)
                 switch outcome {
-                case .answered(let result) where !regenerated && ContentChecks.needsRegeneration(result.text):
+                case .answered(let result, let needsRegeneration) where needsRegeneration && !regenerated:
                     // An empty or runaway answer gets one more try on the same model.
                     regenerated = true
                     shownText = shownText || !result.text.isEmpty
                     errors.append("\(model.id) gave an empty or repetitive answer; regenerated once")
                     logError(source: "content", kind: "answer_regenerated", message: "request \(request.id): \(model.id) answer was empty or repetitive")
                     continue
-                case .answered(let result):
+                case .answered(let result, _):
                     let final = GatewayResult(
                         text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUSD: result.costUSD,
                         costKnown: result.costKnown, fromCache: false, hadErrors: false, errorDetails: errors,
@@ -298,7 +298,8 @@ public final class Gateway: Sendable {
     }
 
     enum AttemptOutcome {
-        case answered(GatewayResult)
+        /// `needsRegeneration`: the answer is empty or runaway (``ContentChecks/needsRegeneration(_:)``).
+        case answered(GatewayResult, needsRegeneration: Bool)
         case refused(String)
         case failed(ProviderError, showedText: Bool)
     }
@@ -363,13 +364,14 @@ public final class Gateway: Sendable {
                 routeReason: decision.summary, outcome: .ok, createdAt: clock()))
             breakers[model.provider]?.record(success: true)
             health.recordSuccess(model: model.id, latencyMilliseconds: Double(Self.milliseconds(firstToken ?? (.now - attemptStarted))))
-            if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !ContentChecks.needsRegeneration(response.text) {
+            let needsRegeneration = ContentChecks.needsRegeneration(response.text)
+            if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !needsRegeneration {
                 cache.save(response, provider: model.provider, costUSD: cost, key: ResponseCache.key(model: model.id, request: chat))
             }
             return .answered(GatewayResult(
                 text: response.text, provider: model.provider, model: model.id, usage: response.usage, costUSD: cost, costKnown: model.priceIsKnown,
                 fromCache: false, hadErrors: false, errorDetails: [], routeReason: decision.summary, latency: .now - started,
-                timeToFirstToken: firstToken, isDemo: model.provider == DemoProvider.providerName))
+                timeToFirstToken: firstToken, isDemo: model.provider == DemoProvider.providerName), needsRegeneration: needsRegeneration)
         } catch {
             let failure = (error as? ProviderError) ?? ProviderError(.malformedResponse, provider: model.provider, message: "\(error)")
             // Text already generated was billed; charge its estimate rather than nothing.

@@ -46,11 +46,13 @@ public final class ResponseCache: Sendable {
 
     /// The cache key of a request to `model`.
     public static func key(model: String, request: ChatRequest) -> String {
-        var hasher = SHA256()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(request.messages.reduce(64 + model.utf8.count) { $0 + $1.content.utf8.count + 24 })
         func field(_ text: String) {
             // Length-prefixed, so no two different requests can concatenate to the same bytes.
-            hasher.update(data: Data("\(text.utf8.count):".utf8))
-            hasher.update(data: Data(text.utf8))
+            bytes.append(contentsOf: String(text.utf8.count).utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: text.utf8)
         }
         field("v1")
         field(model)
@@ -63,7 +65,7 @@ public final class ResponseCache: Sendable {
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
-        for byte in hasher.finalize() {
+        for byte in SHA256.hash(data: bytes) {
             hex.append(digits[Int(byte >> 4)])
             hex.append(digits[Int(byte & 0x0F)])
         }
