@@ -60,6 +60,8 @@ let package = Package(
             dependencies: [
                 "Core",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own API, which GRDB is built on: the request-path inserts bind directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
@@ -78,7 +80,7 @@ let package = Package(
             dependencies: [
                 "Core", "Store", "Providers",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],

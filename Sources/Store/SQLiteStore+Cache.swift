@@ -47,19 +47,18 @@ extension SQLiteStore {
 
     /// Removes the entries expired at `date`.
     static func deleteExpiredCacheEntries(at date: Date, in db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").execute(arguments: StatementArguments([StoredValues.value(date)]))
+        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").run([StoredValues.value(date)], in: db)
     }
 
     static func insertCacheEntry(_ response: CachedResponse, key: String, in db: Database) throws {
         try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                """).execute(
-            arguments: StatementArguments([
+                """).run([
                 key.databaseValue, response.provider.databaseValue, response.model.databaseValue, response.text.databaseValue,
                 response.promptTokens.databaseValue, response.outputTokens.databaseValue, response.costUSD.databaseValue,
                 StoredValues.value(response.createdAt), StoredValues.value(response.expiresAt),
-            ]))
+            ], in: db)
     }
 
     /// Counts a hit on an entry.

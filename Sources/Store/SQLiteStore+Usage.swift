@@ -74,15 +74,14 @@ extension SQLiteStore {
                     cache_read_tokens, cache_write_tokens, cost_usd, cost_estimated, latency_ms, ttft_ms, cache_hit,
                     route_reason, outcome, error_kind, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(
-            arguments: StatementArguments([
+                """).run([
                 record.requestID.databaseValue, StoredValues.value(record.conversationID), StoredValues.value(record.userID),
                 record.provider.databaseValue, record.model.databaseValue, record.promptTokens.databaseValue, record.outputTokens.databaseValue,
                 record.cacheReadTokens.databaseValue, record.cacheWriteTokens.databaseValue, record.costUSD.databaseValue,
                 record.costEstimated.databaseValue, StoredValues.value(record.latencyMilliseconds), StoredValues.value(record.timeToFirstTokenMilliseconds),
                 record.cacheHit.databaseValue, StoredValues.value(record.routeReason), record.outcome.rawValue.databaseValue,
                 StoredValues.value(record.errorKind), StoredValues.value(record.createdAt),
-            ]))
+            ], in: db)
     }
 
     /// Settled spend since `start` (cache hits cost nothing and are left out).

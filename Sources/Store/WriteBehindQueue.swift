@@ -159,9 +159,9 @@ public final class WriteBehindQueue: Sendable {
                     }
                     try SQLiteStore.insertCacheEntry(response, key: key, in: db)
                 case .cacheHit(let key):
-                    try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key])
+                    try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").run([key.databaseValue], in: db)
                 case .error(let source, let kind, let message, let at):
-                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").execute(arguments: StatementArguments([source.databaseValue, StoredValues.value(kind), message.databaseValue, StoredValues.value(at)]))
+                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([source.databaseValue, StoredValues.value(kind), message.databaseValue, StoredValues.value(at)], in: db)
                 }
             }
         }

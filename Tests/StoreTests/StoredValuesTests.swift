@@ -28,3 +28,25 @@ import Testing
         #expect(abs(read.timeIntervalSince1970 - 1_764_633_600.123) < 0.0005)
     }
 }
+
+@Suite struct DirectStatementTests {
+    @Test func rowsRunDirectlyReadBackThroughGRDBAndTheStatementStaysUsable() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (a TEXT, b INTEGER, c REAL, d TEXT)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)")
+            try statement.run(["héllo".databaseValue, 42.databaseValue, 0.25.databaseValue, .null], in: db)
+            #expect(throws: DatabaseError.self) { try statement.run(["too few".databaseValue], in: db) }
+            try statement.execute(arguments: ["through GRDB", 7, 1.5, "x"])
+            try statement.run([StoredValues.value(Date(timeIntervalSince1970: 0)), 1.databaseValue, 2.0.databaseValue, "y".databaseValue], in: db)
+        }
+        let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT a, b, c, d FROM t ORDER BY rowid") }
+        #expect(rows.count == 3)
+        let first: (a: String, b: Int, c: Double, d: String?) = (rows[0]["a"], rows[0]["b"], rows[0]["c"], rows[0]["d"])
+        #expect(first.a == "héllo" && first.b == 42 && first.c == 0.25 && first.d == nil)
+        let second: (a: String, d: String) = (rows[1]["a"], rows[1]["d"])
+        #expect(second.a == "through GRDB" && second.d == "x")
+        let date: Date? = rows[2]["a"]
+        #expect(date == Date(timeIntervalSince1970: 0))
+    }
+}
