@@ -1,6 +1,6 @@
 import Crypto
 public import Foundation
-import OrderedCollections
+import DequeModule
 public import Providers
 public import Store
 import Synchronization
@@ -13,7 +13,12 @@ import Synchronization
 /// reaches another unless the whole request is identical. Only complete answers are stored.
 public final class ResponseCache: Sendable {
     private struct State {
-        var entries: OrderedDictionary<String, CachedResponse> = [:]
+        /// The entries in memory, each with the stamp of its last use.
+        var entries: [String: (entry: CachedResponse, used: UInt64)] = [:]
+        /// Keys by last use, oldest first; a key used again is appended anew and its older
+        /// places go stale (their stamp no longer matches), so a use costs O(1), not a search.
+        var order: Deque<(key: String, used: UInt64)> = []
+        var clock: UInt64 = 0
         /// Keys the table holds (read at start, plus every save): a miss on a key outside it
         /// needs no database read. Entries another process adds appear after a restart.
         var storedKeys: Set<String> = []
@@ -76,15 +81,13 @@ public final class ResponseCache: Sendable {
     public func lookup(_ key: String) -> CachedResponse? {
         let now = clock()
         let (memory, stored): (CachedResponse?, Bool) = state.withLock { state in
-            guard let entry = state.entries[key] else { return (nil, !state.keysComplete || state.storedKeys.contains(key)) }
+            guard let entry = state.entries[key]?.entry else { return (nil, !state.keysComplete || state.storedKeys.contains(key)) }
             guard entry.expiresAt > now else {
                 state.entries.removeValue(forKey: key)
                 state.storedKeys.remove(key)
                 return (nil, false)
             }
-            // Most recently used goes to the end.
-            state.entries.removeValue(forKey: key)
-            state.entries[key] = entry
+            Self.use(entry, key: key, in: &state)
             return (entry, true)
         }
         if let memory {
@@ -129,9 +132,22 @@ public final class ResponseCache: Sendable {
                     state.keysComplete = false
                 }
             }
-            state.entries.removeValue(forKey: key)
-            state.entries[key] = entry
-            if state.entries.count > Self.memoryCapacity { state.entries.removeFirst() }
+            Self.use(entry, key: key, in: &state)
+        }
+    }
+
+    /// Marks `key` most recently used, holding `entry`, and evicts the least recently used beyond
+    /// ``memoryCapacity``.
+    private static func use(_ entry: CachedResponse, key: String, in state: inout State) {
+        state.clock += 1
+        state.entries[key] = (entry, state.clock)
+        state.order.append((key, state.clock))
+        while state.entries.count > memoryCapacity, let oldest = state.order.popFirst() {
+            if state.entries[oldest.key]?.used == oldest.used { state.entries.removeValue(forKey: oldest.key) }
+        }
+        // Repeated hits leave stale places behind; drop them once they outnumber the live ones.
+        if state.order.count > 4 * max(memoryCapacity, state.entries.count) {
+            state.order = Deque(state.order.filter { state.entries[$0.key]?.used == $0.used })
         }
     }
 

@@ -74,4 +74,17 @@ import TestSupport
         #expect(cache.lookup("k0") != nil)
         #expect(cache.lookup("new") != nil)
     }
+
+    @Test func manyHitsOnOneEntryKeepTheOrderOfTheRest() {
+        let cache = ResponseCache(store: nil, ttl: 60)
+        for index in 0..<ResponseCache.memoryCapacity {
+            cache.save(Self.answer, provider: "openai", costUSD: 0, key: "k\(index)")
+        }
+        for _ in 0..<(10 * ResponseCache.memoryCapacity) { _ = cache.lookup("k0") }  // far more uses than entries
+        for index in 0..<3 { cache.save(Self.answer, provider: "openai", costUSD: 0, key: "new\(index)") }
+        #expect(cache.memoryCount == ResponseCache.memoryCapacity)
+        #expect(cache.lookup("k0") != nil, "the most used entry stays")
+        #expect(cache.lookup("k1") == nil && cache.lookup("k2") == nil && cache.lookup("k3") == nil, "the three least recently used left")
+        #expect(cache.lookup("k4") != nil && cache.lookup("new2") != nil)
+    }
 }
