@@ -99,6 +99,10 @@ public final class BudgetLedger: Sendable {
         var alerted: Set<String> = []
         /// Settled rows handed to the write-behind queue and not yet committed, by request.
         var unflushed: [String: [UsageRecord]] = [:]
+        /// A database read of the sums is under way (see ``refreshIfDue(now:)``).
+        var refreshing = false
+        /// Rows committed while that read ran.
+        var writtenDuringRefresh: [UsageRecord] = []
     }
 
     /// How stale the cached sums may get before the ledger is read again.
@@ -136,6 +140,7 @@ public final class BudgetLedger: Sendable {
                 guard var rows = state.unflushed[record.requestID], let index = rows.firstIndex(of: record) else { continue }
                 rows.remove(at: index)
                 state.unflushed[record.requestID] = rows.isEmpty ? nil : rows
+                if state.refreshing { state.writtenDuringRefresh.append(record) }
             }
         }
     }
@@ -150,17 +155,15 @@ public final class BudgetLedger: Sendable {
     /// What is left for `provider` and `user` now, pending reservations counted.
     public func headroom(provider: String, user: String?) -> Headroom {
         let now = clock()
-        return state.withLock { state in
-            refreshIfNeeded(&state, now: now)
-            return Self.headroom(state, provider: provider, user: user)
-        }
+        refreshIfDue(now: now)
+        return state.withLock { Self.headroom($0, provider: provider, user: user) }
     }
 
     /// Headroom for every provider at once (for routing).
     public func headroom(providers: [String], user: String?) -> (byProvider: [String: Headroom], global: Double, user: Double?) {
         let now = clock()
+        refreshIfDue(now: now)
         return state.withLock { state in
-            refreshIfNeeded(&state, now: now)
             var byProvider: [String: Headroom] = [:]
             for provider in providers { byProvider[provider] = Self.headroom(state, provider: provider, user: user) }
             let any = Self.headroom(state, provider: "", user: user)
@@ -171,8 +174,8 @@ public final class BudgetLedger: Sendable {
     /// Claims `amount` against every limit that applies, or says which limit refuses it.
     public func reserve(provider: String, user: String?, amount: Double) throws(BudgetError) -> Reservation {
         let now = clock()
+        refreshIfDue(now: now)
         return try state.withLock { (state: inout State) throws(BudgetError) -> Reservation in
-            refreshIfNeeded(&state, now: now)
             let room = Self.headroom(state, provider: provider, user: user)
             for (scope, left) in [("\(provider) hourly quota", room.providerHourly), ("\(provider) daily quota", room.providerDaily), ("global daily limit", room.global), ("the user's daily budget", room.user ?? .infinity)] where amount > left + Self.tolerance {
                 throw BudgetError(scope: scope, remaining: left, needed: amount)
@@ -191,13 +194,13 @@ public final class BudgetLedger: Sendable {
 
     /// Records what the call really cost (one usage row) and frees the reservation.
     ///
-    /// The row is written under the ledger's lock, after the cached sums are brought up to date,
-    /// so the sums count it exactly once whether or not the next refresh has read it yet.
+    /// The row is queued (or written) under the ledger's lock and counted in the cached sums at
+    /// once, so budgets bind on it before any refresh reads it back.
     public func settle(_ reservation: Reservation, record: UsageRecord) throws(StoreError) {
         let now = clock()
+        refreshIfDue(now: now)
         let events = try state.withLock { (state: inout State) throws(StoreError) -> [Event] in
             state.pending.removeValue(forKey: reservation.id)
-            refreshIfNeeded(&state, now: now)
             // Counted even when the row cannot be written (a full disk): the money is spent either
             // way, and budgets must keep binding until the next successful refresh.
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
@@ -207,6 +210,8 @@ public final class BudgetLedger: Sendable {
                 writer.enqueue(.usage(record))
             } else {
                 try store.recordUsage(record)
+                // A read of the sums under way may have missed it: counted on top until the next.
+                if state.refreshing { state.writtenDuringRefresh.append(record) }
             }
             return record.costUSD > 0 ? crossings(&state, provider: record.provider, now: now) : []
         }
@@ -216,8 +221,8 @@ public final class BudgetLedger: Sendable {
     /// Spend and limits per provider and window, and the global line.
     public func snapshot(providers: [String]) -> BudgetSnapshot {
         let now = clock()
+        refreshIfDue(now: now)
         return state.withLock { state in
-            refreshIfNeeded(&state, now: now)
             var lines: [BudgetSnapshot.Line] = []
             for provider in providers {
                 let reserved = state.pending.values.filter { $0.provider == provider }.reduce(0) { $0 + $1.amount }
@@ -247,22 +252,43 @@ public final class BudgetLedger: Sendable {
             user: user.flatMap { user in limits.userDaily.map { $0 - (state.daySpend.byUser[user] ?? 0) - pendingUser } })
     }
 
-    private func refreshIfNeeded(_ state: inout State, now: Date) {
+    /// Re-reads the window sums from the database when a window has rolled over or the last read is
+    /// older than ``refreshInterval`` (another process may have spent meanwhile).
+    ///
+    /// The read runs outside the lock, so requests keep reserving and settling against the current
+    /// sums while it runs (with a busy day's ledger it takes milliseconds, and holding the lock
+    /// would stall every request behind it); one caller reads at a time. Rows the write-behind
+    /// queue commits during the read may or may not be in it, so they are counted on top: a
+    /// moment's overcount until the next read, never an undercount.
+    private func refreshIfDue(now: Date) {
         let hour = Self.windowStart(.hourly, at: now)
         let day = Self.windowStart(.daily, at: now)
-        guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return }
-        // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
-        guard var hourSpend = try? store.spend(since: hour), var daySpend = try? store.spend(since: day) else { return }
-        // Rows still in the write-behind queue are not in the file yet.
-        for record in state.unflushed.values.joined() where !record.cacheHit {
-            if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }
-            if record.createdAt >= day { daySpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+        let due = state.withLock { state in
+            guard !state.refreshing else { return false }
+            guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return false }
+            state.refreshing = true
+            state.writtenDuringRefresh = []
+            return true
         }
-        state.hourSpend = hourSpend
-        state.daySpend = daySpend
-        state.hourStart = hour
-        state.dayStart = day
-        state.refreshedAt = now
+        guard due else { return }
+        let read = (hour: try? store.spend(since: hour), day: try? store.spend(since: day))
+        state.withLock { state in
+            state.refreshing = false
+            let writtenMeanwhile = state.writtenDuringRefresh
+            state.writtenDuringRefresh = []
+            // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
+            guard var hourSpend = read.hour, var daySpend = read.day else { return }
+            // Rows still in the write-behind queue are not in the file yet.
+            for record in state.unflushed.values.joined().lazy.filter({ !$0.cacheHit }) + writtenMeanwhile.filter({ !$0.cacheHit }) {
+                if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+                if record.createdAt >= day { daySpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+            }
+            state.hourSpend = hourSpend
+            state.daySpend = daySpend
+            state.hourStart = hour
+            state.dayStart = day
+            state.refreshedAt = now
+        }
     }
 
     private func crossings(_ state: inout State, provider: String, now: Date) -> [Event] {
