@@ -159,15 +159,18 @@ public enum Router {
 
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
         let keyed = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
-        let ranked = keyed.sorted { a, b in
+        let sorted = keyed.sorted { a, b in
             a.key.lexicographicallyPrecedes(b.key) || (a.key == b.key && a.offset < b.offset)
-        }.map(\.element)
+        }
+        let ranked = sorted.map(\.element)
         var chosen = ranked[0]
+        var chosenKey = sorted[0].key
         var reason = Self.reason(for: chosen.0, request: request, context: context)
         var isPinned = false
         if let pin = context.pinnedModel {
-            if let pinned = ranked.first(where: { $0.0.id == pin }) {
-                chosen = pinned
+            if let pinned = sorted.first(where: { $0.element.0.id == pin }) {
+                chosen = pinned.element
+                chosenKey = pinned.key
                 isPinned = true
                 reason = "pinned by the operator"
             } else if let rejected = losers.first(where: { $0.model == pin }) {
@@ -177,10 +180,12 @@ public enum Router {
             }
         }
         if !chosen.0.priceIsKnown { reason += "; cost unknown (not in the catalog)" }
-        let others = ranked.filter { $0.0.id != chosen.0.id }.map { $0.0 }
+        let others = sorted.filter { $0.element.0.id != chosen.0.id }
         // Usable models that ranked lower come first (best first), then the filtered ones.
-        let outranked = others.map { (model: $0.id, reason: isPinned ? "not pinned" : lostReason($0, to: chosen.0, request: request, context: context)) }
-        return RouteDecision(chosen: chosen.0, fallbacks: others, losers: outranked + losers, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
+        let outranked = others.map { other in
+            (model: other.element.0.id, reason: isPinned ? "not pinned" : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context))
+        }
+        return RouteDecision(chosen: chosen.0, fallbacks: others.map(\.element.0), losers: outranked + losers, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
     }
 
     struct Rejection: Error {
@@ -254,9 +259,7 @@ public enum Router {
     }
 
     /// Why a usable model ranked below the chosen one: the first criterion that told them apart.
-    static func lostReason(_ model: ModelEntry, to chosen: ModelEntry, request: RouteRequest, context: RoutingContext) -> String {
-        let mine = rankKey(model, request: request, context: context)
-        let theirs = rankKey(chosen, request: request, context: context)
+    static func lostReason(_ model: ModelEntry, key mine: [Double], to chosen: ModelEntry, key theirs: [Double], request: RouteRequest, context: RoutingContext) -> String {
         let names: [String] =
             switch request.priority {
             case .high: ["failing", "tier", "price", "error rate", "latency"]
