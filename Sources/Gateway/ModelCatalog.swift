@@ -1,3 +1,4 @@
+import Core
 public import Foundation
 
 /// One model the router may choose: who serves it, how good it is, what it costs, how much fits.
@@ -171,10 +172,7 @@ public struct ModelCatalog: Sendable {
 
     /// `YYYY-MM-DD` of a UTC day.
     public static func dayString(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        Formatting.utcDay(date)
     }
 
     static func day(_ text: String) -> Date? {

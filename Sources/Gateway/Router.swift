@@ -1,6 +1,5 @@
 public import Core
 public import Foundation
-import Synchronization
 
 /// What the router knows about one provider right now.
 public struct ProviderStatus: Sendable, Hashable {
@@ -195,7 +194,7 @@ public enum Router {
     /// Whether `model` can take the request; on success, the reservation it needs.
     static func check(_ model: ModelEntry, request: RouteRequest, context: RoutingContext) -> Result<Double, Rejection> {
         if model.isRetired(on: context.now) {
-            return .failure(Rejection(reason: model.retirementDate.map { "retired on \(Labels.shared.day($0))" } ?? "retired"))
+            return .failure(Rejection(reason: model.retirementDate.map { "retired on \(ModelCatalog.dayString($0))" } ?? "retired"))
         }
         guard let provider = context.providers[model.provider], provider.configured else {
             return .failure(Rejection(reason: "\(model.provider) not configured"))
@@ -250,7 +249,7 @@ public enum Router {
     static func reason(for model: ModelEntry, request: RouteRequest, context: RoutingContext) -> String {
         switch request.priority {
         case .high: return "best tier available (tier \(model.tier))"
-        case .low: return "cheapest available (\(Labels.shared.perMillion(model))/M in+out)"
+        case .low: return "cheapest available (\(usd(model.blendedPrice * 1_000_000))/M in+out)"
         case .normal:
             if model.id == context.preferredModel { return "preferred model" }
             if model.provider == context.preferredProvider { return "cheapest adequate model of the preferred provider" }
@@ -271,44 +270,13 @@ public enum Router {
         case "failing": return "lost on errors (\(Int((context.health[model.id]?.errorRate ?? 0) * 100)) % failing)"
         case "latency": return "lost on latency (\(Int(mine[index])) vs \(Int(theirs[index])) ms)"
         case "error rate": return "lost on error rate (\(Int(mine[index] * 100)) vs \(Int(theirs[index] * 100)) %)"
-        case "price": return "lost on price (\(Labels.shared.perMillion(model)) vs \(Labels.shared.perMillion(chosen))/M)"
+        case "price": return "lost on price (\(usd(model.blendedPrice * 1_000_000)) vs \(usd(chosen.blendedPrice * 1_000_000))/M)"
         case "tier": return "lost on tier (\(model.tier) vs \(chosen.tier))"
         default: return "lost on \(names[index])"
         }
     }
 
     static func usd(_ value: Double) -> String {
-        value.isInfinite ? "unlimited" : String(format: value < 0.01 ? "$%.4f" : "$%.2f", value)
-    }
-
-    /// The texts every routing decision repeats for the same catalog — each model's price per
-    /// million tokens, each retirement day — formatted once: `String(format:)` and calendar
-    /// arithmetic for ~40 models cost more than the rest of a routing decision.
-    final class Labels: Sendable {
-        static let shared = Labels()
-        /// Entries kept before the tables start afresh (a catalog has a few dozen of each).
-        static let capacity = 4_096
-
-        private let prices = Mutex<[Double: String]>([:])
-        private let days = Mutex<[Date: String]>([:])
-
-        func perMillion(_ model: ModelEntry) -> String {
-            let price = model.blendedPrice * 1_000_000
-            return Self.remembered(price, in: prices) { Router.usd($0) }
-        }
-
-        func day(_ date: Date) -> String {
-            Self.remembered(date, in: days) { ModelCatalog.dayString($0) }
-        }
-
-        private static func remembered<Key: Hashable & Sendable>(_ key: Key, in table: borrowing Mutex<[Key: String]>, _ make: (Key) -> String) -> String {
-            if let known = table.withLock({ $0[key] }) { return known }
-            let text = make(key)
-            table.withLock { table in
-                if table.count >= capacity { table.removeAll() }
-                table[key] = text
-            }
-            return text
-        }
+        value.isInfinite ? "unlimited" : "$" + Formatting.fixed(value, places: value < 0.01 ? 4 : 2)
     }
 }

@@ -1,0 +1,78 @@
+public import Foundation
+
+/// Day and money texts made with integer arithmetic: `Calendar`, `DateFormatter` and
+/// `String(format:)` cost microseconds a call, and routing and the request-path writes make
+/// dozens of these texts a request.
+public enum Formatting {
+    /// `YYYY-MM-DD` of the UTC day that holds `date`.
+    public static func utcDay(_ date: Date) -> String {
+        let (days, _) = floorDivision(Int64(date.timeIntervalSince1970.rounded(.down)), 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
+        appendDigits(year, width: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, width: 2, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `value` with `places` decimals (0…6), exactly as `String(format: "%.<places>f", value)`
+    /// writes it: rounded to nearest on the value's exact binary expansion, ties to even.
+    public static func fixed(_ value: Double, places: Int) -> String {
+        precondition((0...6).contains(places), "places must be 0…6")
+        let scale = pow(10, Double(places))
+        let magnitude = abs(value)
+        let product = magnitude * scale
+        guard value.isFinite, product < 9.0e15 else { return String(format: "%.\(places)f", value) }
+        var rounded = product.rounded(.toNearestOrEven)
+        if product - product.rounded(.down) == 0.5 {
+            // The product may have been rounded onto a tie: the exact remainder of the
+            // multiplication says which way the true value lies.
+            let error = fma(magnitude, scale, -product)
+            if error < 0 { rounded = product.rounded(.down) } else if error > 0 { rounded = product.rounded(.up) }
+        }
+        let units = Int64(rounded)
+        let divisor = Int64(scale)
+        var bytes: [UInt8] = []
+        if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
+        bytes.append(contentsOf: String(units / divisor).utf8)
+        if places > 0 {
+            bytes.append(UInt8(ascii: "."))
+            appendDigits(units % divisor, width: places, to: &bytes)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Year, month and day of the proleptic Gregorian calendar from days since 1970-01-01
+    /// (Howard Hinnant's `civil_from_days`).
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// `value / divisor` rounded toward negative infinity, and the (non-negative) remainder.
+    public static func floorDivision(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
+        return (quotient, value - quotient * divisor)
+    }
+
+    /// Appends `value` (non-negative) as exactly `width` digits, zero-padded.
+    public static func appendDigits(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
+        let end = bytes.count + width
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var rest = value
+        for index in stride(from: end - 1, through: end - width, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+    }
+}
