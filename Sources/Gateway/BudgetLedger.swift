@@ -95,6 +95,9 @@ public final class BudgetLedger: Sendable {
         var daySpend = SpendTotals()
         var refreshedAt: Date = .distantPast
         var pending: [UInt64: Reservation] = [:]
+        /// The pending reservations summed, kept as they come and go (headroom is asked three
+        /// times a request, and summing a hundred reservations each time held the lock long).
+        var pendingSums = PendingSums()
         var nextID: UInt64 = 0
         var alerted: Set<String> = []
         /// Settled rows handed to the write-behind queue and not yet committed, by request.
@@ -183,13 +186,14 @@ public final class BudgetLedger: Sendable {
             state.nextID += 1
             let reservation = Reservation(id: state.nextID, provider: provider, user: user, amount: amount)
             state.pending[reservation.id] = reservation
+            state.pendingSums.add(reservation, sign: 1)
             return reservation
         }
     }
 
     /// Gives a reservation back (the call failed before costing anything).
     public func release(_ reservation: Reservation) {
-        _ = state.withLock { $0.pending.removeValue(forKey: reservation.id) }
+        state.withLock { Self.removePending(reservation, from: &$0) }
     }
 
     /// Records what the call really cost (one usage row) and frees the reservation.
@@ -200,7 +204,7 @@ public final class BudgetLedger: Sendable {
         let now = clock()
         refreshIfDue(now: now)
         let events = try state.withLock { (state: inout State) throws(StoreError) -> [Event] in
-            state.pending.removeValue(forKey: reservation.id)
+            Self.removePending(reservation, from: &state)
             // Counted even when the row cannot be written (a full disk): the money is spent either
             // way, and budgets must keep binding until the next successful refresh.
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
@@ -225,11 +229,11 @@ public final class BudgetLedger: Sendable {
         return state.withLock { state in
             var lines: [BudgetSnapshot.Line] = []
             for provider in providers {
-                let reserved = state.pending.values.filter { $0.provider == provider }.reduce(0) { $0 + $1.amount }
+                let reserved = state.pendingSums.byProvider[provider] ?? 0
                 lines.append(.init(provider: provider, window: .hourly, spent: state.hourSpend.byProvider[provider] ?? 0, reserved: reserved, limit: state.limits.hourly(provider)))
                 lines.append(.init(provider: provider, window: .daily, spent: state.daySpend.byProvider[provider] ?? 0, reserved: reserved, limit: state.limits.daily(provider)))
             }
-            let reserved = state.pending.values.reduce(0) { $0 + $1.amount }
+            let reserved = state.pendingSums.total
             lines.append(.init(provider: nil, window: .daily, spent: state.daySpend.total, reserved: reserved, limit: state.limits.globalDaily))
             return BudgetSnapshot(lines: lines)
         }
@@ -237,13 +241,16 @@ public final class BudgetLedger: Sendable {
 
     // MARK: - Internals (under the lock)
 
+    private static func removePending(_ reservation: Reservation, from state: inout State) {
+        guard state.pending.removeValue(forKey: reservation.id) != nil else { return }
+        // Back to exact zeros whenever nothing is pending, so rounding never accumulates.
+        if state.pending.isEmpty { state.pendingSums = PendingSums() } else { state.pendingSums.add(reservation, sign: -1) }
+    }
+
     private static func headroom(_ state: State, provider: String, user: String?) -> Headroom {
-        var pendingProvider = 0.0, pendingTotal = 0.0, pendingUser = 0.0
-        for reservation in state.pending.values {
-            pendingTotal += reservation.amount
-            if reservation.provider == provider { pendingProvider += reservation.amount }
-            if let user, reservation.user == user { pendingUser += reservation.amount }
-        }
+        let pendingTotal = state.pendingSums.total
+        let pendingProvider = state.pendingSums.byProvider[provider] ?? 0
+        let pendingUser = user.flatMap { state.pendingSums.byUser[$0] } ?? 0
         let limits = state.limits
         return Headroom(
             providerHourly: limits.hourly(provider) - (state.hourSpend.byProvider[provider] ?? 0) - pendingProvider,
@@ -317,6 +324,19 @@ public final class BudgetLedger: Sendable {
         let seconds = date.timeIntervalSince1970
         let length: Double = window == .hourly ? 3_600 : 86_400
         return Date(timeIntervalSince1970: (seconds / length).rounded(.down) * length)
+    }
+}
+
+/// Pending reservations summed overall, per provider and per user.
+struct PendingSums {
+    var total = 0.0
+    var byProvider: [String: Double] = [:]
+    var byUser: [String: Double] = [:]
+
+    mutating func add(_ reservation: BudgetLedger.Reservation, sign: Double) {
+        total += sign * reservation.amount
+        byProvider[reservation.provider, default: 0] += sign * reservation.amount
+        if let user = reservation.user { byUser[user, default: 0] += sign * reservation.amount }
     }
 }
 
