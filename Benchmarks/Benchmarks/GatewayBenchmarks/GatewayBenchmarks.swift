@@ -176,8 +176,10 @@ let benchmarks: @Sendable () -> Void = {
     // turns over the same fake server and HTTP client, so a slower or busier moment of the machine
     // hits all alike; each pair of rounds gives one throughput ratio.
     for concurrency in [1, 10, 100] {
-        let perRound = concurrency == 1 ? 300 : 1_000
-        let rounds = 5
+        // Short rounds, many of them: the machine's speed drifts over seconds, and each ratio
+        // compares two rounds run back to back.
+        let perRound = concurrency == 1 ? 200 : 500
+        let rounds = concurrency == 1 ? 6 : 10
         let metrics: [BenchmarkMetric] = [
             .wallClock, .custom("bare latency µs"), .custom("gateway latency µs"), .custom("own time µs"),
             .custom("bare requests/s", polarity: .prefersLarger), .custom("gateway requests/s", polarity: .prefersLarger),
@@ -186,9 +188,16 @@ let benchmarks: @Sendable () -> Void = {
         ]
         Benchmark("gateway vs bare client, concurrency \(concurrency)", configuration: .init(metrics: metrics, maxIterations: 1)) { benchmark in
             guard let fixture = try? Fixture(caching: true) else { fatalError("fixture") }
-            for _ in 0..<rounds {
-                let bare = await fixture.run(concurrency: concurrency, requests: perRound, path: .bare)
-                let gateway = await fixture.run(concurrency: concurrency, requests: perRound, path: .gateway)
+            for round in 0..<rounds {
+                // Either goes first in turn, so neither gains from its place in the order.
+                let bare, gateway: (samples: [(own: Int, total: Int)], perSecond: Double, cpuPerRequest: Int)
+                if round % 2 == 0 {
+                    bare = await fixture.run(concurrency: concurrency, requests: perRound, path: .bare)
+                    gateway = await fixture.run(concurrency: concurrency, requests: perRound, path: .gateway)
+                } else {
+                    gateway = await fixture.run(concurrency: concurrency, requests: perRound, path: .gateway)
+                    bare = await fixture.run(concurrency: concurrency, requests: perRound, path: .bare)
+                }
                 let timed = await fixture.run(concurrency: concurrency, requests: perRound, path: .timedGateway)
                 for sample in bare.samples { benchmark.measurement(.custom("bare latency µs"), sample.total) }
                 for sample in gateway.samples { benchmark.measurement(.custom("gateway latency µs"), sample.total) }
