@@ -122,8 +122,7 @@ public final class Gateway: Sendable {
         do {
             decision = try Router.route(routing, in: routingContext(for: request))
         } catch {
-            let budgetOnly = !error.reasons.isEmpty && error.reasons.allSatisfy { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") || $0.reason.contains("retired") || $0.reason.contains("not configured") }
-                && error.reasons.contains { $0.reason.contains("quota") || $0.reason.contains("limit") || $0.reason.contains("budget") }
+            let budgetOnly = error.isBudgetOnly
             logFailure(request, kind: "no_route", message: error.description)
             emit(.completed(failure(request, reason: error.description, routeReason: "", started: started, errors: [error.description], text: budgetOnly ? Self.budgetAnswer : Self.fallbackAnswer)))
             return

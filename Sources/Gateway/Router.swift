@@ -90,8 +90,10 @@ public struct RouteDecision: Sendable, Hashable {
     public let chosen: ModelEntry
     /// Usable models in the order to try after `chosen`.
     public let fallbacks: [ModelEntry]
-    /// Every other model with the reason it was not chosen (filtered out, or ranked lower).
-    public let losers: [(model: String, reason: String)]
+    /// Every other model with why it was not chosen (filtered out, or ranked lower).
+    public let losses: [(model: String, loss: RouteLoss)]
+    /// The same, in words (formatted when read: a decision has dozens and most go unread).
+    public var losers: [(model: String, reason: String)] { losses.map { ($0.model, $0.loss.description) } }
     /// Why `chosen` won, in the operator's words.
     public let reason: String
     /// The most the call may cost (the reservation against budgets).
@@ -101,19 +103,19 @@ public struct RouteDecision: Sendable, Hashable {
     public let summary: String
 
     /// A decision; ``summary`` is derived from the rest.
-    public init(chosen: ModelEntry, fallbacks: [ModelEntry], losers: [(model: String, reason: String)], reason: String, reservationUSD: Double) {
+    public init(chosen: ModelEntry, fallbacks: [ModelEntry], losses: [(model: String, loss: RouteLoss)], reason: String, reservationUSD: Double) {
         self.chosen = chosen
         self.fallbacks = fallbacks
-        self.losers = losers
+        self.losses = losses
         self.reason = reason
         self.reservationUSD = reservationUSD
-        let lost = losers.prefix(3).map { "\($0.model) \($0.reason)" }.joined(separator: "; ")
+        let lost = losses.prefix(3).map { "\($0.model) \($0.loss)" }.joined(separator: "; ")
         summary = "\(chosen.id) (\(reason))" + (lost.isEmpty ? "" : "; \(lost)")
     }
 
     public static func == (a: RouteDecision, b: RouteDecision) -> Bool {
         a.chosen == b.chosen && a.fallbacks == b.fallbacks && a.reason == b.reason
-            && a.losers.map(\.model) == b.losers.map(\.model) && a.losers.map(\.reason) == b.losers.map(\.reason)
+            && a.losses.map(\.model) == b.losses.map(\.model) && a.losses.map(\.loss) == b.losses.map(\.loss)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -124,7 +126,15 @@ public struct RouteDecision: Sendable, Hashable {
 
 /// No model can take the request; says why for each, so the operator knows what to fix.
 public struct RoutingError: Error, Sendable, CustomStringConvertible {
-    public var reasons: [(model: String, reason: String)]
+    public var losses: [(model: String, loss: RouteLoss)]
+    /// The same, in words.
+    public var reasons: [(model: String, reason: String)] { losses.map { ($0.model, $0.loss.description) } }
+
+    /// Only spending limits stand in the way (retired or unconfigured models aside): the user hears
+    /// about the budget, not about an outage.
+    public var isBudgetOnly: Bool {
+        losses.contains { $0.loss.isBudget } && losses.allSatisfy { $0.loss.isBudget || $0.loss.isPermanent }
+    }
 
     public var description: String {
         let byReason = Dictionary(grouping: reasons, by: \.reason).map { reason, models in
@@ -147,14 +157,14 @@ public enum Router {
 
     public static func route(_ request: RouteRequest, in context: RoutingContext) throws(RoutingError) -> RouteDecision {
         var usable: [(ModelEntry, Double)] = []
-        var losers: [(model: String, reason: String)] = []
+        var losers: [(model: String, loss: RouteLoss)] = []
         for model in context.catalog {
             switch check(model, request: request, context: context) {
             case .success(let reservation): usable.append((model, reservation))
-            case .failure(let rejection): losers.append((model.id, rejection.reason))
+            case .failure(let rejection): losers.append((model.id, rejection.loss))
             }
         }
-        guard !usable.isEmpty else { throw RoutingError(reasons: losers) }
+        guard !usable.isEmpty else { throw RoutingError(losses: losers) }
 
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
         let keyed = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
@@ -173,7 +183,7 @@ public enum Router {
                 isPinned = true
                 reason = "pinned by the operator"
             } else if let rejected = losers.first(where: { $0.model == pin }) {
-                reason += "; pinned \(pin) unavailable: \(rejected.reason)"
+                reason += "; pinned \(pin) unavailable: \(rejected.loss)"
             } else {
                 reason += "; pinned \(pin) is not in the catalog"
             }
@@ -182,45 +192,46 @@ public enum Router {
         let others = sorted.filter { $0.element.0.id != chosen.0.id }
         // Usable models that ranked lower come first (best first), then the filtered ones.
         let outranked = others.map { other in
-            (model: other.element.0.id, reason: isPinned ? "not pinned" : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context))
+            (model: other.element.0.id, loss: isPinned ? RouteLoss.notPinned : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context))
         }
-        return RouteDecision(chosen: chosen.0, fallbacks: others.map(\.element.0), losers: outranked + losers, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
+        return RouteDecision(chosen: chosen.0, fallbacks: others.map(\.element.0), losses: outranked + losers, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
     }
 
     struct Rejection: Error {
-        let reason: String
+        let loss: RouteLoss
+        init(_ loss: RouteLoss) { self.loss = loss }
     }
 
     /// Whether `model` can take the request; on success, the reservation it needs.
     static func check(_ model: ModelEntry, request: RouteRequest, context: RoutingContext) -> Result<Double, Rejection> {
         if model.isRetired(on: context.now) {
-            return .failure(Rejection(reason: model.retirementDate.map { "retired on \(ModelCatalog.dayString($0))" } ?? "retired"))
+            return .failure(Rejection(.retired(on: model.retirementDate)))
         }
         guard let provider = context.providers[model.provider], provider.configured else {
-            return .failure(Rejection(reason: "\(model.provider) not configured"))
+            return .failure(Rejection(.notConfigured(provider: model.provider)))
         }
-        guard provider.enabled else { return .failure(Rejection(reason: "\(model.provider) disabled by the operator")) }
+        guard provider.enabled else { return .failure(Rejection(.disabled(provider: model.provider))) }
         if provider.circuit == .open {
-            let probe = provider.probeAt.map { " (probe in \(max(0, Int($0.timeIntervalSince(context.now).rounded(.up)))) s)" } ?? ""
-            return .failure(Rejection(reason: "\(model.provider) circuit open\(probe)"))
+            let probe = provider.probeAt.map { max(0, Int($0.timeIntervalSince(context.now).rounded(.up))) }
+            return .failure(Rejection(.circuitOpen(provider: model.provider, probeInSeconds: probe)))
         }
         let prompt = request.prompt(for: model)
         guard prompt + request.maxOutputTokens <= model.contextWindow else {
-            return .failure(Rejection(reason: "\(prompt) prompt + \(request.maxOutputTokens) answer tokens exceed its \(model.contextWindow)-token window"))
+            return .failure(Rejection(.tooLong(prompt: prompt, answer: request.maxOutputTokens, window: model.contextWindow)))
         }
         let reservation = CostCalculator.reservation(promptTokens: prompt, maxOutputTokens: min(request.maxOutputTokens, model.maxOutput), at: model.price)
         if reservation > 0 {
             if reservation > provider.hourlyHeadroom + BudgetLedger.tolerance {
-                return .failure(Rejection(reason: "\(model.provider) hourly quota: \(usd(provider.hourlyHeadroom)) left, needs \(usd(reservation))"))
+                return .failure(Rejection(.overBudget(.providerHourly(model.provider), left: provider.hourlyHeadroom, needs: reservation)))
             }
             if reservation > provider.dailyHeadroom + BudgetLedger.tolerance {
-                return .failure(Rejection(reason: "\(model.provider) daily quota: \(usd(provider.dailyHeadroom)) left, needs \(usd(reservation))"))
+                return .failure(Rejection(.overBudget(.providerDaily(model.provider), left: provider.dailyHeadroom, needs: reservation)))
             }
             if reservation > context.globalHeadroom + BudgetLedger.tolerance {
-                return .failure(Rejection(reason: "global daily limit: \(usd(context.globalHeadroom)) left, needs \(usd(reservation))"))
+                return .failure(Rejection(.overBudget(.globalDaily, left: context.globalHeadroom, needs: reservation)))
             }
             if let user = context.userHeadroom, reservation > user + BudgetLedger.tolerance {
-                return .failure(Rejection(reason: "the user's daily budget: \(usd(user)) left, needs \(usd(reservation))"))
+                return .failure(Rejection(.overBudget(.userDaily, left: user, needs: reservation)))
             }
         }
         return .success(reservation)
@@ -258,25 +269,93 @@ public enum Router {
     }
 
     /// Why a usable model ranked below the chosen one: the first criterion that told them apart.
-    static func lostReason(_ model: ModelEntry, key mine: [Double], to chosen: ModelEntry, key theirs: [Double], request: RouteRequest, context: RoutingContext) -> String {
-        let names: [String] =
+    static func lostReason(_ model: ModelEntry, key mine: [Double], to chosen: ModelEntry, key theirs: [Double], request: RouteRequest, context: RoutingContext) -> RouteLoss {
+        let criteria: [RouteLoss.Criterion] =
             switch request.priority {
-            case .high: ["failing", "tier", "price", "error rate", "latency"]
-            case .low: ["failing", "price", "tier", "error rate", "latency"]
-            case .normal: ["failing", "preference", "preferred provider", "tier above \(adequateTier)", "price", "tier", "error rate", "latency"]
+            case .high: [.failing, .tier, .price, .errorRate, .latency]
+            case .low: [.failing, .price, .tier, .errorRate, .latency]
+            case .normal: [.failing, .preference, .preferredProvider, .adequateTier, .price, .tier, .errorRate, .latency]
             }
-        guard let index = mine.indices.first(where: { mine[$0] != theirs[$0] }) else { return "ranked lower (equal on every criterion)" }
-        switch names[index] {
-        case "failing": return "lost on errors (\(Int((context.health[model.id]?.errorRate ?? 0) * 100)) % failing)"
-        case "latency": return "lost on latency (\(Int(mine[index])) vs \(Int(theirs[index])) ms)"
-        case "error rate": return "lost on error rate (\(Int(mine[index] * 100)) vs \(Int(theirs[index] * 100)) %)"
-        case "price": return "lost on price (\(usd(model.blendedPrice * 1_000_000)) vs \(usd(chosen.blendedPrice * 1_000_000))/M)"
-        case "tier": return "lost on tier (\(model.tier) vs \(chosen.tier))"
-        default: return "lost on \(names[index])"
+        guard let index = mine.indices.first(where: { mine[$0] != theirs[$0] }) else { return .equalOnEveryCriterion }
+        switch criteria[index] {
+        case .failing: return .failing(percent: Int((context.health[model.id]?.errorRate ?? 0) * 100))
+        case .latency: return .slower(milliseconds: Int(mine[index]), chosen: Int(theirs[index]))
+        case .errorRate: return .moreErrors(percent: Int(mine[index] * 100), chosen: Int(theirs[index] * 100))
+        case .price: return .pricier(perMillion: model.blendedPrice * 1_000_000, chosen: chosen.blendedPrice * 1_000_000)
+        case .tier: return .lowerTier(model.tier, chosen: chosen.tier)
+        case let other: return .outranked(on: other)
         }
     }
 
     static func usd(_ value: Double) -> String {
         value.isInfinite ? "unlimited" : "$" + Formatting.fixed(value, places: value < 0.01 ? 4 : 2)
+    }
+}
+
+/// Why the router did not choose a model: filtered out, or ranked lower. Kept as data, and put
+/// into words (`description`) only when someone reads it.
+public enum RouteLoss: Sendable, Hashable, CustomStringConvertible {
+    /// A limit whose headroom could not cover the reservation.
+    public enum Budget: Sendable, Hashable {
+        case providerHourly(String), providerDaily(String), globalDaily, userDaily
+    }
+
+    /// What told two usable models apart, in ranking order.
+    public enum Criterion: String, Sendable, Hashable {
+        case failing, preference, preferredProvider = "preferred provider", adequateTier, price, tier, errorRate = "error rate", latency
+    }
+
+    case retired(on: Date?)
+    case notConfigured(provider: String)
+    case disabled(provider: String)
+    case circuitOpen(provider: String, probeInSeconds: Int?)
+    case tooLong(prompt: Int, answer: Int, window: Int)
+    case overBudget(Budget, left: Double, needs: Double)
+    case notPinned
+    case equalOnEveryCriterion
+    case failing(percent: Int)
+    case slower(milliseconds: Int, chosen: Int)
+    case moreErrors(percent: Int, chosen: Int)
+    case pricier(perMillion: Double, chosen: Double)
+    case lowerTier(Int, chosen: Int)
+    case outranked(on: Criterion)
+
+    /// A spending limit refused it.
+    public var isBudget: Bool {
+        if case .overBudget = self { true } else { false }
+    }
+
+    /// It can never take a request until the operator changes something (retired, no key).
+    public var isPermanent: Bool {
+        switch self {
+        case .retired, .notConfigured: true
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .retired(let day): day.map { "retired on \(ModelCatalog.dayString($0))" } ?? "retired"
+        case .notConfigured(let provider): "\(provider) not configured"
+        case .disabled(let provider): "\(provider) disabled by the operator"
+        case .circuitOpen(let provider, let probe): "\(provider) circuit open" + (probe.map { " (probe in \($0) s)" } ?? "")
+        case .tooLong(let prompt, let answer, let window): "\(prompt) prompt + \(answer) answer tokens exceed its \(window)-token window"
+        case .overBudget(let budget, let left, let needs):
+            switch budget {
+            case .providerHourly(let provider): "\(provider) hourly quota: \(Router.usd(left)) left, needs \(Router.usd(needs))"
+            case .providerDaily(let provider): "\(provider) daily quota: \(Router.usd(left)) left, needs \(Router.usd(needs))"
+            case .globalDaily: "global daily limit: \(Router.usd(left)) left, needs \(Router.usd(needs))"
+            case .userDaily: "the user's daily budget: \(Router.usd(left)) left, needs \(Router.usd(needs))"
+            }
+        case .notPinned: "not pinned"
+        case .equalOnEveryCriterion: "ranked lower (equal on every criterion)"
+        case .failing(let percent): "lost on errors (\(percent) % failing)"
+        case .slower(let mine, let chosen): "lost on latency (\(mine) vs \(chosen) ms)"
+        case .moreErrors(let mine, let chosen): "lost on error rate (\(mine) vs \(chosen) %)"
+        case .pricier(let mine, let chosen): "lost on price (\(Router.usd(mine)) vs \(Router.usd(chosen))/M)"
+        case .lowerTier(let mine, let chosen): "lost on tier (\(mine) vs \(chosen))"
+        case .outranked(let criterion):
+            criterion == .adequateTier ? "lost on tier above \(Router.adequateTier)" : "lost on \(criterion.rawValue)"
+        }
     }
 }
