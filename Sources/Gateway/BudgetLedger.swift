@@ -104,6 +104,13 @@ public final class BudgetLedger: Sendable {
         var unflushed: [String: [UsageRecord]] = [:]
         /// A database read of the sums is under way (see ``refreshIfDue(now:)``).
         var refreshing = false
+        /// The database's own sums for the windows starting at `storedHourStart` and
+        /// `storedDayStart`, through usage row `storedThrough` (every process's rows).
+        var storedHour = SpendTotals()
+        var storedDay = SpendTotals()
+        var storedHourStart: Date = .distantPast
+        var storedDayStart: Date = .distantPast
+        var storedThrough: Int64 = -1
         /// Rows committed while that read ran.
         var writtenDuringRefresh: [UsageRecord] = []
     }
@@ -259,32 +266,47 @@ public final class BudgetLedger: Sendable {
             user: user.flatMap { user in limits.userDaily.map { $0 - (state.daySpend.byUser[user] ?? 0) - pendingUser } })
     }
 
-    /// Re-reads the window sums from the database when a window has rolled over or the last read is
-    /// older than ``refreshInterval`` (another process may have spent meanwhile).
+    /// Brings the window sums up to date with the database when a window has rolled over or the
+    /// last read is older than ``refreshInterval`` (another process may have spent meanwhile).
     ///
-    /// The read runs outside the lock, so requests keep reserving and settling against the current
-    /// sums while it runs (with a busy day's ledger it takes milliseconds, and holding the lock
-    /// would stall every request behind it); one caller reads at a time. Rows the write-behind
-    /// queue commits during the read may or may not be in it, so they are counted on top: a
-    /// moment's overcount until the next read, never an undercount.
+    /// The database's sums are kept, with the id of the newest row they include: a refresh reads
+    /// only the rows added since (summing a busy day's ledger took ~100 ms at 100,000 rows), and
+    /// the whole window only when it rolls over. The read runs outside the lock, so requests keep
+    /// reserving and settling against the current sums meanwhile; one caller reads at a time.
+    /// Rows the write-behind queue commits during the read may or may not be in it, so they are
+    /// counted on top: a moment's overcount until the next read, never an undercount.
     private func refreshIfDue(now: Date) {
         let hour = Self.windowStart(.hourly, at: now)
         let day = Self.windowStart(.daily, at: now)
-        let due = state.withLock { state in
-            guard !state.refreshing else { return false }
-            guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return false }
+        let plan: (whole: Bool, after: Int64)? = state.withLock { state in
+            guard !state.refreshing else { return nil }
+            guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return nil }
             state.refreshing = true
             state.writtenDuringRefresh = []
-            return true
+            let whole = state.storedThrough < 0 || hour != state.storedHourStart || day != state.storedDayStart
+            return (whole, state.storedThrough)
         }
-        guard due else { return }
-        let read = (hour: try? store.spend(since: hour), day: try? store.spend(since: day))
+        guard let plan else { return }
+        let whole = plan.whole ? try? store.spendSnapshot(hourStart: hour, dayStart: day) : nil
+        let added = plan.whole ? nil : try? store.spendAdded(after: plan.after)
         state.withLock { state in
             state.refreshing = false
             let writtenMeanwhile = state.writtenDuringRefresh
             state.writtenDuringRefresh = []
-            // If the ledger cannot be read, keep the last sums: better slightly stale than unlimited.
-            guard var hourSpend = read.hour, var daySpend = read.day else { return }
+            if let whole {
+                (state.storedHour, state.storedDay, state.storedThrough) = whole
+                (state.storedHourStart, state.storedDayStart) = (hour, day)
+            } else if let added {
+                for row in added.rows {
+                    if row.createdAt >= state.storedHourStart { state.storedHour.add(row.costUSD, provider: row.provider, user: row.userID) }
+                    if row.createdAt >= state.storedDayStart { state.storedDay.add(row.costUSD, provider: row.provider, user: row.userID) }
+                }
+                state.storedThrough = added.lastID
+            } else {
+                return  // The ledger could not be read: keep the last sums (slightly stale beats unlimited).
+            }
+            var hourSpend = state.storedHour
+            var daySpend = state.storedDay
             // Rows still in the write-behind queue are not in the file yet.
             for record in state.unflushed.values.joined().lazy.filter({ !$0.cacheHit }) + writtenMeanwhile.filter({ !$0.cacheHit }) {
                 if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }

@@ -62,6 +62,14 @@ public struct SpendTotals: Sendable, Hashable {
     }
 }
 
+/// What one usage row spent, and for whom.
+public struct SpendRow: Sendable, Hashable {
+    public var provider: String
+    public var userID: String?
+    public var costUSD: Double
+    public var createdAt: Date
+}
+
 extension SQLiteStore {
     /// Appends a usage row.
     public func recordUsage(_ record: UsageRecord) throws(StoreError) {
@@ -98,6 +106,40 @@ extension SQLiteStore {
             }
             return totals
         }
+    }
+
+    /// Settled spend since the start of the current hour and of the current day, and the id of
+    /// the newest usage row those sums include (read in one transaction, so they agree).
+    public func spendSnapshot(hourStart: Date, dayStart: Date) throws(StoreError) -> (hour: SpendTotals, day: SpendTotals, lastID: Int64) {
+        try read { db in
+            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM usage") ?? 0
+            return (try Self.spend(since: hourStart, upTo: lastID, in: db), try Self.spend(since: dayStart, upTo: lastID, in: db), lastID)
+        }
+    }
+
+    /// The spend of the usage rows added after row `id` (cache hits left out), and the id of the
+    /// newest row now: what keeps window sums current without summing the day again.
+    public func spendAdded(after id: Int64) throws(StoreError) -> (rows: [SpendRow], lastID: Int64) {
+        try read { db in
+            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM usage") ?? id
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT provider, user_id, cost_usd, created_at FROM usage WHERE id > ? AND id <= ? AND cache_hit = 0", arguments: [id, lastID]
+            ).map { SpendRow(provider: $0["provider"], userID: $0["user_id"], costUSD: $0["cost_usd"], createdAt: $0["created_at"]) }
+            return (rows, lastID)
+        }
+    }
+
+    private static func spend(since start: Date, upTo lastID: Int64, in db: Database) throws -> SpendTotals {
+        var totals = SpendTotals()
+        for row in try Row.fetchAll(db, sql: "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND id <= ? GROUP BY provider", arguments: [start, lastID]) {
+            let spent: Double = row["spent"] ?? 0
+            totals.byProvider[row["provider"]] = spent
+            totals.total += spent
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT user_id, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND user_id IS NOT NULL AND id <= ? GROUP BY user_id", arguments: [start, lastID]) {
+            totals.byUser[row["user_id"]] = row["spent"] ?? 0
+        }
+        return totals
     }
 
     /// The most recent usage rows, newest first.

@@ -99,6 +99,45 @@ final class ManualDate: Sendable {
         #expect(abs(ledger.headroom(provider: "openai", user: nil).providerHourly - 0.3) < 1e-9)
     }
 
+    /// Two processes spend into one file while each keeps its sums by reading only the rows added
+    /// since its last read: after every refresh, each one's sums are the file's exact sums.
+    @Test func sumsKeptFromAddedRowsMatchTheFileAcrossRefreshesAndAnHourRollover() throws {
+        let limits = BudgetLimits(defaultHourly: 1_000, defaultDaily: 1_000, globalDaily: 1_000, userDaily: 1_000)
+        let clock = clock
+        let otherStore = try SQLiteStore(path: directory.file("db.sqlite3"))
+        let writers = [WriteBehindQueue(store: store), WriteBehindQueue(store: otherStore)]
+        let ledgers = [
+            BudgetLedger(store: store, limits: limits, writer: writers[0], clock: { clock.now }),
+            BudgetLedger(store: otherStore, limits: limits, writer: writers[1], clock: { clock.now }),
+        ]
+        for step in 0..<40 {
+            for (index, ledger) in ledgers.enumerated() where (step + index) % 3 != 0 {
+                let provider = step % 2 == 0 ? "openai" : "anthropic"
+                let cost = Double(step % 7 + 1) / 100
+                try ledger.settle(try ledger.reserve(provider: provider, user: "u\(step % 3)", amount: cost), record: record(provider, cost, user: "u\(step % 3)"))
+            }
+            if step % 4 == 3 { writers.forEach { $0.flush() } }
+            clock.advance(step == 20 ? 60 : BudgetLedger.refreshInterval / 2)  // 13:59:00 → past 14:00 at step 20
+        }
+        writers.forEach { $0.flush() }
+        clock.advance(BudgetLedger.refreshInterval)
+        let hour = try store.spend(since: BudgetLedger.windowStart(.hourly, at: clock.now))
+        let day = try store.spend(since: BudgetLedger.windowStart(.daily, at: clock.now))
+        #expect(hour.total > 0 && hour.total < day.total, "the rollover left part of the spend in the last hour")
+        for ledger in ledgers {
+            let snapshot = ledger.snapshot(providers: ["openai", "anthropic"])
+            for provider in ["openai", "anthropic"] {
+                #expect(abs((snapshot.line(provider, .hourly)?.spent ?? -1) - (hour.byProvider[provider] ?? 0)) < 1e-9)
+                #expect(abs((snapshot.line(provider, .daily)?.spent ?? -1) - (day.byProvider[provider] ?? 0)) < 1e-9)
+            }
+            #expect(abs((snapshot.line(nil, .daily)?.spent ?? -1) - day.total) < 1e-9)
+            for user in ["u0", "u1", "u2"] {
+                #expect(abs((ledger.headroom(provider: "openai", user: user).user ?? -1) - (1_000 - (day.byUser[user] ?? 0))) < 1e-9)
+            }
+        }
+        writers.forEach { $0.stop() }
+    }
+
     @Test func globalAndUserLimitsBind() throws {
         let ledger = ledger(BudgetLimits(defaultHourly: 10, defaultDaily: 10, globalDaily: 1, userDaily: 0.5))
         try ledger.settle(try ledger.reserve(provider: "openai", user: "42", amount: 0.4), record: record("openai", 0.4, user: "42"))
