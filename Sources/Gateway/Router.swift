@@ -169,7 +169,7 @@ public enum Router {
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
         let keyed = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
         let sorted = keyed.sorted { a, b in
-            a.key.lexicographicallyPrecedes(b.key) || (a.key == b.key && a.offset < b.offset)
+            a.key < b.key || (a.key == b.key && a.offset < b.offset)
         }
         let ranked = sorted.map(\.element)
         var chosen = ranked[0]
@@ -238,7 +238,7 @@ public enum Router {
     }
 
     /// Sort key: smaller is better. Ties on the priority's own criteria fall to health.
-    static func rankKey(_ model: ModelEntry, request: RouteRequest, context: RoutingContext) -> [Double] {
+    static func rankKey(_ model: ModelEntry, request: RouteRequest, context: RoutingContext) -> RankKey {
         let health = context.health[model.id]
         let latency = health?.latencyMilliseconds ?? 0
         let errors = health?.errorRate ?? 0
@@ -246,14 +246,14 @@ public enum Router {
         let failing: Double = errors > 0.5 ? 1 : 0
         switch request.priority {
         case .high:
-            return [failing, Double(model.tier), model.blendedPrice, errors, latency]
+            return RankKey(failing, Double(model.tier), model.blendedPrice, errors, latency)
         case .low:
-            return [failing, model.blendedPrice, Double(model.tier), errors, latency]
+            return RankKey(failing, model.blendedPrice, Double(model.tier), errors, latency)
         case .normal:
             let preferredModel: Double = model.id == context.preferredModel ? 0 : 1
             let preferredProvider: Double = model.provider == context.preferredProvider ? 0 : 1
             let adequate: Double = model.tier <= adequateTier ? 0 : 1
-            return [failing, preferredModel, preferredProvider, adequate, model.blendedPrice, Double(model.tier), errors, latency]
+            return RankKey(failing, preferredModel, preferredProvider, adequate, model.blendedPrice, Double(model.tier), errors, latency)
         }
     }
 
@@ -269,14 +269,14 @@ public enum Router {
     }
 
     /// Why a usable model ranked below the chosen one: the first criterion that told them apart.
-    static func lostReason(_ model: ModelEntry, key mine: [Double], to chosen: ModelEntry, key theirs: [Double], request: RouteRequest, context: RoutingContext) -> RouteLoss {
+    static func lostReason(_ model: ModelEntry, key mine: RankKey, to chosen: ModelEntry, key theirs: RankKey, request: RouteRequest, context: RoutingContext) -> RouteLoss {
         let criteria: [RouteLoss.Criterion] =
             switch request.priority {
             case .high: [.failing, .tier, .price, .errorRate, .latency]
             case .low: [.failing, .price, .tier, .errorRate, .latency]
             case .normal: [.failing, .preference, .preferredProvider, .adequateTier, .price, .tier, .errorRate, .latency]
             }
-        guard let index = mine.indices.first(where: { mine[$0] != theirs[$0] }) else { return .equalOnEveryCriterion }
+        guard let index = (0..<criteria.count).first(where: { mine[$0] != theirs[$0] }) else { return .equalOnEveryCriterion }
         switch criteria[index] {
         case .failing: return .failing(percent: Int((context.health[model.id]?.errorRate ?? 0) * 100))
         case .latency: return .slower(milliseconds: Int(mine[index]), chosen: Int(theirs[index]))
@@ -290,6 +290,25 @@ public enum Router {
     static func usd(_ value: Double) -> String {
         value.isInfinite ? "unlimited" : "$" + Formatting.fixed(value, places: value < 0.01 ? 4 : 2)
     }
+}
+
+/// A model's rank as up to eight criteria, compared in order (unused places stay 0). Fixed-size:
+/// the router ranks every model on every request, and an array each was an allocation each.
+struct RankKey: Comparable {
+    private let values: SIMD8<Double>
+
+    init(_ a: Double, _ b: Double, _ c: Double, _ d: Double, _ e: Double, _ f: Double = 0, _ g: Double = 0, _ h: Double = 0) {
+        values = SIMD8(a, b, c, d, e, f, g, h)
+    }
+
+    subscript(index: Int) -> Double { values[index] }
+
+    static func < (a: RankKey, b: RankKey) -> Bool {
+        for index in 0..<8 where a.values[index] != b.values[index] { return a.values[index] < b.values[index] }
+        return false
+    }
+
+    static func == (a: RankKey, b: RankKey) -> Bool { a.values == b.values }
 }
 
 /// Why the router did not choose a model: filtered out, or ranked lower. Kept as data, and put
