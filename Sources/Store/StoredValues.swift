@@ -35,6 +35,9 @@ enum StoredValues {
 }
 
 extension Statement {
+    /// SQLite copies the bytes before the bind call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
     /// Runs this statement (an insert, update or delete) with `values` bound in order, straight
     /// through SQLite: GRDB's argument handling cost more than SQLite's own work for these rows.
     ///
@@ -52,7 +55,20 @@ extension Statement {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters", sql: sql)
         }
         for (index, value) in values.enumerated() {
-            let code = value.bind(to: handle, at: CInt(index + 1))
+            let position = CInt(index + 1)
+            let code: CInt
+            switch value.storage {
+            case .null: code = sqlite3_bind_null(handle, position)
+            case .int64(let integer): code = sqlite3_bind_int64(handle, position, integer)
+            case .double(let real): code = sqlite3_bind_double(handle, position, real)
+            case .string(var text):
+                // Straight from the string's UTF-8 (GRDB makes a C string copy of each first).
+                // An empty buffer may have no address, and a null pointer would bind NULL, not "".
+                code = text.withUTF8 { bytes in
+                    bytes.isEmpty ? sqlite3_bind_text(handle, position, "", 0, Self.transient) : sqlite3_bind_text(handle, position, bytes.baseAddress, CInt(bytes.count), Self.transient)
+                }
+            case .blob: code = value.bind(to: handle, at: position)
+            }
             guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql) }
         }
         let code = sqlite3_step(handle)

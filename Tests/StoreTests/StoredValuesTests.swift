@@ -39,9 +39,13 @@ import Testing
             #expect(throws: DatabaseError.self) { try statement.run(["too few".databaseValue], in: db) }
             try statement.execute(arguments: ["through GRDB", 7, 1.5, "x"])
             try statement.run([StoredValues.value(Date(timeIntervalSince1970: 0)), 1.databaseValue, 2.0.databaseValue, "y".databaseValue], in: db)
+            try statement.run(["".databaseValue, Int64.max.databaseValue, (-0.5).databaseValue, "emoji 👋🏽 and ∑".databaseValue], in: db)
         }
         let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT a, b, c, d FROM t ORDER BY rowid") }
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)
+        let fourth: (a: String?, b: Int64, c: Double, d: String) = (rows[3]["a"], rows[3]["b"], rows[3]["c"], rows[3]["d"])
+        #expect(fourth.a == "", "an empty string is stored as an empty string, not NULL")
+        #expect(fourth.b == Int64.max && fourth.c == -0.5 && fourth.d == "emoji 👋🏽 and ∑")
         let first: (a: String, b: Int, c: Double, d: String?) = (rows[0]["a"], rows[0]["b"], rows[0]["c"], rows[0]["d"])
         #expect(first.a == "héllo" && first.b == 42 && first.c == 0.25 && first.d == nil)
         let second: (a: String, d: String) = (rows[1]["a"], rows[1]["d"])
