@@ -322,19 +322,21 @@ public final class BudgetLedger: Sendable {
 
     private func crossings(_ state: inout State, provider: String, now: Date) -> [Event] {
         let limits = state.limits
-        let scopes: [(key: String, provider: String?, window: QuotaWindow, spent: Double, limit: Double, start: Date, label: String)] = [
-            ("\(provider)/hourly", provider, .hourly, state.hourSpend.byProvider[provider] ?? 0, limits.hourly(provider), state.hourStart, "\(provider) hourly quota"),
-            ("\(provider)/daily", provider, .daily, state.daySpend.byProvider[provider] ?? 0, limits.daily(provider), state.dayStart, "\(provider) daily quota"),
-            ("global/daily", nil, .daily, state.daySpend.total, limits.globalDaily, state.dayStart, "global daily limit"),
+        // Every settle reports three lines; their names are only spelled out for an alert.
+        let scopes: [(provider: String?, window: QuotaWindow, spent: Double, limit: Double, start: Date)] = [
+            (provider, .hourly, state.hourSpend.byProvider[provider] ?? 0, limits.hourly(provider), state.hourStart),
+            (provider, .daily, state.daySpend.byProvider[provider] ?? 0, limits.daily(provider), state.dayStart),
+            (nil, .daily, state.daySpend.total, limits.globalDaily, state.dayStart),
         ]
         var events: [Event] = []
         for scope in scopes {
             events.append(.quotaChanged(QuotaChanged(provider: scope.provider, window: scope.window, limitUSD: scope.limit, spentUSD: scope.spent)))
             guard alertsEnabled, scope.limit > 0 else { continue }
             for threshold in Self.alertThresholds where scope.spent >= scope.limit * threshold - Self.tolerance {
-                let key = "\(scope.key)/\(scope.start.timeIntervalSince1970)/\(threshold)"
+                let key = "\(scope.provider ?? "global")/\(scope.window.rawValue)/\(scope.start.timeIntervalSince1970)/\(threshold)"
                 guard state.alerted.insert(key).inserted else { continue }
-                let message = String(format: "%@ at %.0f %% ($%.2f of $%.2f)", scope.label, 100 * scope.spent / scope.limit, scope.spent, scope.limit)
+                let label = scope.provider.map { "\($0) \(scope.window == .hourly ? "hourly" : "daily") quota" } ?? "global daily limit"
+                let message = String(format: "%@ at %.0f %% ($%.2f of $%.2f)", label, 100 * scope.spent / scope.limit, scope.spent, scope.limit)
                 events.append(.alert(Alert(severity: threshold >= 1 ? .critical : .warning, message: message, at: now)))
             }
         }
