@@ -215,7 +215,7 @@ let benchmarks: @Sendable () -> Void = {
     // settle, cache save, usage row, events) over a provider that answers at once from memory.
     for routed in [false, true] {
         let name = routed ? "gateway own cost, in-memory provider, model routed" : "gateway own cost, in-memory provider, model named"
-        Benchmark(name, configuration: .init(metrics: [.wallClock, .custom("request µs"), .custom("CPU µs per request")], maxIterations: 5)) { benchmark in
+        Benchmark(name, configuration: .init(metrics: [.wallClock, .mallocCountTotal, .custom("request µs"), .custom("CPU µs per request")], maxIterations: 5)) { benchmark in
             guard let fixture = try? Fixture(caching: true, instant: true) else { fatalError("fixture") }
             let cpuBefore = processCPUMicroseconds()
             defer { benchmark.measurement(.custom("CPU µs per request"), (processCPUMicroseconds() - cpuBefore) / 5_000) }
