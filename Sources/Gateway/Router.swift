@@ -109,8 +109,18 @@ public struct RouteDecision: Sendable, Hashable {
         self.losses = losses
         self.reason = reason
         self.reservationUSD = reservationUSD
-        let lost = losses.prefix(3).map { "\($0.model) \($0.loss)" }.joined(separator: "; ")
-        summary = "\(chosen.id) (\(reason))" + (lost.isEmpty ? "" : "; \(lost)")
+        var summary = chosen.id
+        summary.reserveCapacity(256)
+        summary += " ("
+        summary += reason
+        summary += ")"
+        for lost in losses.prefix(3) {
+            summary += "; "
+            summary += lost.model
+            summary += " "
+            summary += lost.loss.description
+        }
+        self.summary = summary
     }
 
     public static func == (a: RouteDecision, b: RouteDecision) -> Bool {
@@ -167,12 +177,9 @@ public enum Router {
         guard !usable.isEmpty else { throw RoutingError(losses: losers) }
 
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
-        let keyed = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
-        let sorted = keyed.sorted { a, b in
-            a.key < b.key || (a.key == b.key && a.offset < b.offset)
-        }
-        let ranked = sorted.map(\.element)
-        var chosen = ranked[0]
+        var sorted = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
+        sorted.sort { a, b in a.key < b.key || (a.key == b.key && a.offset < b.offset) }
+        var chosen = sorted[0].element
         var chosenKey = sorted[0].key
         var reason = Self.reason(for: chosen.0, request: request, context: context)
         var isPinned = false
@@ -189,12 +196,17 @@ public enum Router {
             }
         }
         if !chosen.0.priceIsKnown { reason += "; cost unknown (not in the catalog)" }
-        let others = sorted.filter { $0.element.0.id != chosen.0.id }
         // Usable models that ranked lower come first (best first), then the filtered ones.
-        let outranked = others.map { other in
-            (model: other.element.0.id, loss: isPinned ? RouteLoss.notPinned : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context))
+        var fallbacks: [ModelEntry] = []
+        var losses: [(model: String, loss: RouteLoss)] = []
+        fallbacks.reserveCapacity(sorted.count - 1)
+        losses.reserveCapacity(sorted.count - 1 + losers.count)
+        for other in sorted where other.element.0.id != chosen.0.id {
+            fallbacks.append(other.element.0)
+            losses.append((other.element.0.id, isPinned ? .notPinned : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context)))
         }
-        return RouteDecision(chosen: chosen.0, fallbacks: others.map(\.element.0), losses: outranked + losers, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
+        losses.append(contentsOf: losers)
+        return RouteDecision(chosen: chosen.0, fallbacks: fallbacks, losses: losses, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
     }
 
     struct Rejection: Error {

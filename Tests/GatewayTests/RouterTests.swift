@@ -92,6 +92,13 @@ import Testing
         #expect(flaky.losers.first?.reason == "lost on error rate (20 vs 5 %)")
     }
 
+    @Test func theSummaryNamesTheChoiceItsReasonAndTheFirstThreeLosers() throws {
+        let decision = try Router.route(Self.small, in: Self.context())
+        // Losers in rank order: the adequate ones by price.
+        #expect(decision.summary == "gpt-4o-mini (normal priority: cheapest adequate model); claude-haiku lost on price ($6.00 vs $0.75/M); "
+            + "claude-sonnet lost on price ($18.00 vs $0.75/M); gpt-4-turbo lost on price ($40.00 vs $0.75/M)")
+    }
+
     @Test func everyLoserHasAReason() throws {
         let decision = try Router.route(Self.small, in: Self.context(openai: ProviderStatus(configured: true, circuit: .open, probeAt: Self.now.addingTimeInterval(12))))
         let reasons = Dictionary(decision.losers.map { ($0.model, $0.reason) }, uniquingKeysWith: { a, _ in a })
