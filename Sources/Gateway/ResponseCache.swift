@@ -51,13 +51,16 @@ public final class ResponseCache: Sendable {
 
     /// The cache key of a request to `model`.
     public static func key(model: String, request: ChatRequest) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(request.messages.reduce(64 + model.utf8.count) { $0 + $1.content.utf8.count + 24 })
+        var hasher = SHA256()
+        func feed(_ text: String) {
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
         func field(_ text: String) {
             // Length-prefixed, so no two different requests can concatenate to the same bytes.
-            bytes.append(contentsOf: String(text.utf8.count).utf8)
-            bytes.append(UInt8(ascii: ":"))
-            bytes.append(contentsOf: text.utf8)
+            feed(String(text.utf8.count))
+            feed(":")
+            feed(text)
         }
         field("v1")
         field(model)
@@ -67,15 +70,19 @@ public final class ResponseCache: Sendable {
             field(message.role.rawValue)
             field(message.content)
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: bytes) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+        let digest = hasher.finalize()
+        return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { text in
+            var index = 0
+            for byte in digest {
+                text[index] = hexDigits[Int(byte >> 4)]
+                text[index + 1] = hexDigits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
         }
-        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The answer stored under `key`, if it has not expired.
     public func lookup(_ key: String) -> CachedResponse? {

@@ -24,6 +24,15 @@ import TestSupport
     static let request = ChatRequest(model: "gpt-4o-mini", messages: [.system("You are helpful. The user is Ana."), .user("What is WAL?")])
     static let answer = ChatResponse(text: "Write-ahead logging.", model: "gpt-4o-mini", usage: TokenUsage(promptTokens: 20, outputTokens: 5), stopReason: .endTurn)
 
+    /// The key is SHA-256 over length-prefixed fields ("<UTF-8 byte count>:<bytes>"): version,
+    /// model, answer limit, temperature, then each message's role and text. Stored keys must stay
+    /// valid from one version to the next, so the bytes are pinned (digests from Python's hashlib).
+    @Test func theKeyIsTheDigestOfItsDocumentedBytes() {
+        #expect(ResponseCache.key(model: "gpt-4o-mini", request: Self.request) == "2b297eb7d430a568982544cae5e34009d6488bdc7c0ce6036725df493fb7a815")
+        let unicode = ChatRequest(model: "gpt-4o-mini", messages: [.system("Élan — ünïcode 👋🏽"), .user("")], temperature: 0.7)
+        #expect(ResponseCache.key(model: "gpt-4o-mini", request: unicode) == "6b8a8b2b47c456c9d9678c5c29486d8567a225c2de5c830e3ff4134e220047e8")
+    }
+
     @Test func theKeyCoversEverythingThatShapesTheAnswer() {
         let base = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
         #expect(base == ResponseCache.key(model: "gpt-4o-mini", request: Self.request))
