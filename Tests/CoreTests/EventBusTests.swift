@@ -26,6 +26,24 @@ import Testing
         #expect(b == Array(1...100))
     }
 
+    @Test func subscribersComingAndGoingKeepReceivingFromTheirStart() async {
+        let bus = EventBus<Int>()
+        bus.publish(0)  // nobody listens: dropped
+        let early = bus.subscribe()
+        bus.publish(1)
+        early.cancel()
+        #expect(bus.subscriberCount == 0)
+        bus.publish(2)  // nobody listens again
+        let late = bus.subscribe()
+        bus.publish(3)
+        late.cancel()
+        var a: [Int] = [], b: [Int] = []
+        for await n in early { a.append(n) }
+        for await n in late { b.append(n) }
+        #expect(a == [1])
+        #expect(b == [3])
+    }
+
     @Test func aWaitingReaderIsWokenByPublish() async {
         let bus = EventBus<Int>()
         let subscription = bus.subscribe()
