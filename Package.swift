@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "Core", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "GatewayTests", dependencies: ["Gateway", "Core", "TestSupport"],
+            name: "GatewayTests", dependencies: ["Gateway", "Providers", "Core", "TestSupport"],
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),

@@ -1,4 +1,4 @@
-public import Gateway
+import Gateway
 public import Providers
 
 /// What a model is sent for one reply, built inside its context window.

@@ -1,4 +1,5 @@
 public import Core
+public import Providers
 public import Foundation
 
 /// What the router knows about one provider right now.

@@ -68,7 +68,8 @@ public struct OpenAIProvider: LLMProvider {
         }
         let text = message["content"] as? String ?? ""
         let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage(
-            promptTokens: TokenEstimate.promptTokens(request.messages), outputTokens: TokenEstimate.tokens(in: text), isEstimated: true)
+            promptTokens: TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: request.model)),
+            outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: request.model)), isEstimated: true)
         return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage, stopReason: OpenAIStreamReader.stopReason(first["finish_reason"] as? String))
     }
 
@@ -115,7 +116,8 @@ struct OpenAIStreamReader {
             throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before [DONE]")
         }
         let final = usage ?? TokenUsage(
-            promptTokens: TokenEstimate.promptTokens(request.messages), outputTokens: TokenEstimate.tokens(in: text), isEstimated: true)
+            promptTokens: TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: request.model)),
+            outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: request.model)), isEstimated: true)
         continuation.yield(.finished(usage: final, stopReason: stopReason))
     }
 

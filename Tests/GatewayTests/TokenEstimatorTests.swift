@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Gateway
+@testable import Providers
 
 @Suite struct TokenEstimatorTests {
     struct Sample: Decodable {

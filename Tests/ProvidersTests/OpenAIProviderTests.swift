@@ -32,7 +32,9 @@ import TestSupport
         let result = try await H.run(H.provider(fake, compatible: true))
         #expect(result.text == "No usage from me.")
         #expect(result.usage?.isEstimated == true)
-        #expect((result.usage?.promptTokens ?? 0) > 0)
+        // The same estimator the Gateway budgets with, so an estimated cost agrees with its reservation.
+        #expect(result.usage?.promptTokens == TokenEstimator.promptTokens(H.request.messages.map(\.content), encoding: .cl100k))
+        #expect(result.usage?.outputTokens == TokenEstimator.tokens(in: "No usage from me.", encoding: .cl100k))
         #expect((result.usage?.outputTokens ?? 0) > 0)
         let sent = try #require(fake.requests.first)
         #expect(sent.json?["max_tokens"] as? Int == 50)
