@@ -25,7 +25,9 @@ struct LoadedConfiguration {
         let (dotEnv, fileIssues) = SettingsLoader.readDotEnv(at: dotEnvPath)
         var (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv).load()
         report.warnings += fileIssues
+        let issuesBefore = report.errors.count
         let catalog = loadCatalog(settings: settings, report: &report)
+        let catalogIssues = Array(report.errors[issuesBefore...])
 
         let store: SQLiteStore
         do {
@@ -43,7 +45,7 @@ struct LoadedConfiguration {
             // the first pass stay the same in the second.
             (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv, storedSecrets: stored.filter { storable.contains($0.key) }).load()
             report.warnings += fileIssues
-            _ = loadCatalog(settings: settings, report: &report)
+            report.errors += catalogIssues  // the catalog file is read once; its verdict carries over
         }
         report.errors += secretIssues
         return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
