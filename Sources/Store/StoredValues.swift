@@ -16,14 +16,17 @@ enum StoredValues {
         let seconds = dayMillis / 1000
         var bytes: [UInt8] = []
         bytes.reserveCapacity(23)
-        let fields: [(value: Int64, width: Int, then: String)] = [
-            (year, 4, "-"), (month, 2, "-"), (day, 2, " "), (seconds / 3600, 2, ":"), (seconds / 60 % 60, 2, ":"), (seconds % 60, 2, "."),
-            (dayMillis % 1000, 3, ""),
-        ]
-        for field in fields {
-            Formatting.appendDigits(field.value, width: field.width, to: &bytes)
-            bytes.append(contentsOf: field.then.utf8)
+        func put(_ value: Int64, width: Int, then separator: Unicode.Scalar?) {
+            Formatting.appendDigits(value, width: width, to: &bytes)
+            if let separator { bytes.append(UInt8(ascii: separator)) }
         }
+        put(year, width: 4, then: "-")
+        put(month, width: 2, then: "-")
+        put(day, width: 2, then: " ")
+        put(seconds / 3600, width: 2, then: ":")
+        put(seconds / 60 % 60, width: 2, then: ":")
+        put(seconds % 60, width: 2, then: ".")
+        put(dayMillis % 1000, width: 3, then: nil)
         return String(decoding: bytes, as: UTF8.self)
     }
 
