@@ -125,6 +125,10 @@ public final class BudgetLedger: Sendable {
 
     private let store: SQLiteStore
     private let state: Mutex<State>
+    /// When the sums were last read and when they are next due (milliseconds since 1970), kept
+    /// outside the lock: every request asks three times, and a refresh is rarely due.
+    private let lastRefreshMillis = Atomic<Int64>(.min)
+    private let nextRefreshMillis = Atomic<Int64>(.min)
     private let clock: @Sendable () -> Date
     private let bus: EventBus<Event>?
     private let alertsEnabled: Bool
@@ -276,6 +280,9 @@ public final class BudgetLedger: Sendable {
     /// Rows the write-behind queue commits during the read may or may not be in it, so they are
     /// counted on top: a moment's overcount until the next read, never an undercount.
     private func refreshIfDue(now: Date) {
+        let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        // Not due, and the clock has not gone back: nothing to do, and no lock taken.
+        guard nowMillis >= nextRefreshMillis.load(ordering: .acquiring) || nowMillis < lastRefreshMillis.load(ordering: .acquiring) else { return }
         let hour = Self.windowStart(.hourly, at: now)
         let day = Self.windowStart(.daily, at: now)
         let plan: (whole: Bool, after: Int64)? = state.withLock { state in
@@ -317,6 +324,10 @@ public final class BudgetLedger: Sendable {
             state.hourStart = hour
             state.dayStart = day
             state.refreshedAt = now
+            // Due again after the interval, or when the hour rolls over, whichever comes first.
+            let nextHour = Int64(((hour.timeIntervalSince1970 + 3_600) * 1000).rounded(.down))
+            lastRefreshMillis.store(nowMillis, ordering: .releasing)
+            nextRefreshMillis.store(min(nowMillis + Int64(Self.refreshInterval * 1000), nextHour), ordering: .releasing)
         }
     }
 
