@@ -7,15 +7,20 @@ public enum Formatting {
     /// `YYYY-MM-DD` of the UTC day that holds `date`.
     public static func utcDay(_ date: Date) -> String {
         let (days, _) = floorDivision(Int64(date.timeIntervalSince1970.rounded(.down)), 86_400)
-        let (year, month, day) = civil(fromDays: days)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(10)
+        appendDay(days, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DD` of the day `days` after 1970-01-01.
+    public static func appendDay(_ days: Int64, to bytes: inout [UInt8]) {
+        let (year, month, day) = civil(fromDays: days)
         appendDigits(year, width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         appendDigits(month, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         appendDigits(day, width: 2, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `value` with `places` decimals (0…6), exactly as `String(format: "%.<places>f", value)`

@@ -67,9 +67,7 @@ public struct OpenAIProvider: LLMProvider {
             throw ProviderError(.malformedResponse, provider: name, status: head.status, message: "expected a chat completion, got: \(Self.excerpt(bytes))")
         }
         let text = message["content"] as? String ?? ""
-        let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage(
-            promptTokens: TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: request.model)),
-            outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: request.model)), isEstimated: true)
+        let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage.estimated(for: request, answer: text)
         return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage, stopReason: OpenAIStreamReader.stopReason(first["finish_reason"] as? String))
     }
 
@@ -115,9 +113,7 @@ struct OpenAIStreamReader {
         guard done || usage != nil else {
             throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before [DONE]")
         }
-        let final = usage ?? TokenUsage(
-            promptTokens: TokenEstimator.promptTokens(request.messages.map(\.content), encoding: TokenEncoding.of(model: request.model)),
-            outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: request.model)), isEstimated: true)
+        let final = usage ?? TokenUsage.estimated(for: request, answer: text)
         continuation.yield(.finished(usage: final, stopReason: stopReason))
     }
 

@@ -156,3 +156,14 @@ public enum TokenEstimator {
         }
     }
 }
+
+extension TokenUsage {
+    /// Usage estimated locally for a server that reported none (marked so): the estimator the
+    /// Gateway budgets with, so an estimated cost agrees with the reservation made for it.
+    public static func estimated(for request: ChatRequest, answer: String) -> TokenUsage {
+        let encoding = TokenEncoding.of(model: request.model)
+        return TokenUsage(
+            promptTokens: TokenEstimator.promptTokens(request.messages.map(\.content), encoding: encoding),
+            outputTokens: TokenEstimator.tokens(in: answer, encoding: encoding), isEstimated: true)
+    }
+}

@@ -94,18 +94,7 @@ extension SQLiteStore {
 
     /// Settled spend since `start` (cache hits cost nothing and are left out).
     public func spend(since start: Date) throws(StoreError) -> SpendTotals {
-        try read { db in
-            var totals = SpendTotals()
-            for row in try Row.fetchAll(db, sql: "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 GROUP BY provider", arguments: [start]) {
-                let spent: Double = row["spent"] ?? 0
-                totals.byProvider[row["provider"]] = spent
-                totals.total += spent
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT user_id, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND user_id IS NOT NULL GROUP BY user_id", arguments: [start]) {
-                totals.byUser[row["user_id"]] = row["spent"] ?? 0
-            }
-            return totals
-        }
+        try read { db in try Self.spend(since: start, upTo: .max, in: db) }
     }
 
     /// Settled spend since the start of the current hour and of the current day, and the id of
@@ -129,6 +118,7 @@ extension SQLiteStore {
         }
     }
 
+    /// Spend since `start` in the rows up to id `lastID`.
     private static func spend(since start: Date, upTo lastID: Int64, in db: Database) throws -> SpendTotals {
         var totals = SpendTotals()
         for row in try Row.fetchAll(db, sql: "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND id <= ? GROUP BY provider", arguments: [start, lastID]) {

@@ -12,7 +12,6 @@ enum StoredValues {
     static func text(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let (days, dayMillis) = Formatting.floorDivision(millis, 86_400_000)
-        let (year, month, day) = Formatting.civil(fromDays: days)
         let seconds = dayMillis / 1000
         var bytes: [UInt8] = []
         bytes.reserveCapacity(23)
@@ -20,9 +19,8 @@ enum StoredValues {
             Formatting.appendDigits(value, width: width, to: &bytes)
             if let separator { bytes.append(UInt8(ascii: separator)) }
         }
-        put(year, width: 4, then: "-")
-        put(month, width: 2, then: "-")
-        put(day, width: 2, then: " ")
+        Formatting.appendDay(days, to: &bytes)
+        bytes.append(UInt8(ascii: " "))
         put(seconds / 3600, width: 2, then: ":")
         put(seconds / 60 % 60, width: 2, then: ":")
         put(seconds % 60, width: 2, then: ".")
