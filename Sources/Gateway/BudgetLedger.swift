@@ -104,12 +104,10 @@ public final class BudgetLedger: Sendable {
         var unflushed: [String: [UsageRecord]] = [:]
         /// A database read of the sums is under way (see ``refreshIfDue(now:)``).
         var refreshing = false
-        /// The database's own sums for the windows starting at `storedHourStart` and
-        /// `storedDayStart`, through usage row `storedThrough` (every process's rows).
+        /// The database's own sums for the windows starting at `hourStart` and `dayStart`, through
+        /// usage row `storedThrough` (every process's rows; -1 before the first read).
         var storedHour = SpendTotals()
         var storedDay = SpendTotals()
-        var storedHourStart: Date = .distantPast
-        var storedDayStart: Date = .distantPast
         var storedThrough: Int64 = -1
         /// Rows committed while that read ran.
         var writtenDuringRefresh: [UsageRecord] = []
@@ -290,7 +288,7 @@ public final class BudgetLedger: Sendable {
             guard hour != state.hourStart || now.timeIntervalSince(state.refreshedAt) >= Self.refreshInterval || now < state.refreshedAt else { return nil }
             state.refreshing = true
             state.writtenDuringRefresh = []
-            let whole = state.storedThrough < 0 || hour != state.storedHourStart || day != state.storedDayStart
+            let whole = state.storedThrough < 0 || hour != state.hourStart || day != state.dayStart
             return (whole, state.storedThrough)
         }
         guard let plan else { return }
@@ -302,11 +300,10 @@ public final class BudgetLedger: Sendable {
             state.writtenDuringRefresh = []
             if let whole {
                 (state.storedHour, state.storedDay, state.storedThrough) = whole
-                (state.storedHourStart, state.storedDayStart) = (hour, day)
             } else if let added {
                 for row in added.rows {
-                    if row.createdAt >= state.storedHourStart { state.storedHour.add(row.costUSD, provider: row.provider, user: row.userID) }
-                    if row.createdAt >= state.storedDayStart { state.storedDay.add(row.costUSD, provider: row.provider, user: row.userID) }
+                    if row.createdAt >= hour { state.storedHour.add(row.costUSD, provider: row.provider, user: row.userID) }
+                    if row.createdAt >= day { state.storedDay.add(row.costUSD, provider: row.provider, user: row.userID) }
                 }
                 state.storedThrough = added.lastID
             } else {
