@@ -16,9 +16,15 @@ public actor FloodControl {
     private var globalPausedUntil = Date.distantPast
     private var recent: [Date] = []
     private let sleep: @Sendable (TimeInterval) async -> Void
+    private let now: @Sendable () -> Date
 
-    public init(sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .milliseconds(Int($0 * 1000))) }) {
+    /// `sleep` and `now` are the real ones unless a test drives time itself.
+    public init(
+        sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .milliseconds(Int($0 * 1000))) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.sleep = sleep
+        self.now = now
     }
 
     /// Waits until `chat` may receive the next message (or edit), then books the slot. Returns
@@ -28,7 +34,7 @@ public actor FloodControl {
     public func waitTurn(chat: Int64, isGroup: Bool) async -> Bool {
         while true {
             if Task.isCancelled { return false }
-            let now = Date()
+            let now = now()
             recent.removeAll { now.timeIntervalSince($0) >= 1 }
             let chatReady = max(nextAllowed[chat] ?? .distantPast, pausedUntil[chat] ?? .distantPast, globalPausedUntil)
             var wait = chatReady.timeIntervalSince(now)
@@ -46,7 +52,7 @@ public actor FloodControl {
 
     /// After a 429: `chat` waits `seconds`; with `chat == nil`, everyone does.
     public func pause(chat: Int64?, seconds: Int) {
-        let until = Date().addingTimeInterval(TimeInterval(max(1, seconds)))
+        let until = now().addingTimeInterval(TimeInterval(max(1, seconds)))
         if let chat {
             pausedUntil[chat] = max(pausedUntil[chat] ?? .distantPast, until)
         } else {

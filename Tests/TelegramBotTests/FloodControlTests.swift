@@ -5,51 +5,85 @@ import Testing
 @testable import TelegramBot
 
 @Suite struct FloodControlTests {
-    /// Bounds that a loaded machine cannot break: the second message goes at least an interval
-    /// after the first, and no single wait asks for more than an interval.
+    /// Time is the test's own: a sleep moves the clock on by what was asked, so the waits are
+    /// exact however loaded the machine is.
     @Test func aChatWaitsItsIntervalBetweenMessages() async {
-        let slept = Mutex<[TimeInterval]>([])
-        let flood = FloodControl { seconds in
-            slept.withLock { $0.append(seconds) }
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-        }
-        let first = ContinuousClock.now
+        let clock = TestClock()
+        let flood = FloodControl(sleep: { clock.advance($0) }, now: { clock.now })
         #expect(await flood.waitTurn(chat: 1, isGroup: false))
         #expect(await flood.waitTurn(chat: 2, isGroup: false), "another chat is not held up")
-        #expect(slept.withLock { $0 }.isEmpty)
+        #expect(clock.sleeps.isEmpty)
         #expect(await flood.waitTurn(chat: 1, isGroup: false))
-        // 10 ms for the flood control's wall clock against this monotonic one.
-        #expect(ContinuousClock.now - first >= .milliseconds(Int(FloodControl.privateInterval * 1000) - 10))
-        let waits = slept.withLock { $0 }
-        #expect(waits.allSatisfy { $0 > 0 && $0 <= FloodControl.privateInterval }, "\(waits)")
+        #expect(matches(clock.sleeps, [FloodControl.privateInterval]), "\(clock.sleeps)")
+        clock.advance(10)
+        #expect(await flood.waitTurn(chat: 1, isGroup: false))
+        #expect(clock.sleeps.count == 2, "a chat quiet for longer than its interval goes at once")
+    }
+
+    @Test func aPauseAfterA429HoldsTheChatOrEveryone() async {
+        let clock = TestClock()
+        let flood = FloodControl(sleep: { clock.advance($0) }, now: { clock.now })
+        await flood.pause(chat: 1, seconds: 7)
+        #expect(await flood.waitTurn(chat: 2, isGroup: false))
+        #expect(await flood.waitTurn(chat: 1, isGroup: false))
+        #expect(matches(clock.sleeps, [7]), "\(clock.sleeps)")
+        await flood.pause(chat: nil, seconds: 4)
+        #expect(await flood.waitTurn(chat: 3, isGroup: false))
+        #expect(matches(clock.sleeps, [7, 4]), "\(clock.sleeps)")
     }
 
     /// A preview cancelled while it waits (the answer is complete) must give up at once: cancelled
-    /// sleeps return immediately, and waiting on would spin on a cooperative thread.
-    /// Timing-free: the cancel comes once the waiter is known to be asleep (a loaded machine can
-    /// stall a fixed pause past the whole interval), and "the slot was not taken" is read from the
-    /// wait the next message asks for, not from a wall clock.
+    /// sleeps return immediately, and waiting on would spin on a cooperative thread. The waiter's
+    /// sleep lasts until it is cancelled, so nothing but the cancel can end it.
     @Test func aCancelledWaitGivesUpWithoutBookingTheSlot() async {
-        let waits = Mutex<[TimeInterval]>([])
+        let clock = TestClock()
+        let holding = Mutex(true)
         let (asleep, signal) = AsyncStream<Void>.makeStream()
-        let flood = FloodControl { seconds in
-            waits.withLock { $0.append(seconds) }
-            signal.yield()
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-        }
+        let flood = FloodControl(
+            sleep: { seconds in
+                guard holding.withLock({ $0 }) else { return clock.advance(seconds) }
+                clock.record(seconds)
+                signal.yield()
+                try? await Task.sleep(for: .seconds(3600))
+            },
+            now: { clock.now }
+        )
         #expect(await flood.waitTurn(chat: 1, isGroup: true))
         let waiting = Task { await flood.waitTurn(chat: 1, isGroup: true) }
         var signals = asleep.makeAsyncIterator()
         _ = await signals.next()
-        try? await Task.sleep(for: .milliseconds(100))
+        clock.advance(1)
         waiting.cancel()
         #expect(await waiting.value == false)
-        let sleptWhileWaiting = waits.withLock { $0.count }
-        #expect(sleptWhileWaiting <= 2, "it slept \(sleptWhileWaiting) times: spinning")
+        #expect(clock.sleeps.count == 2, "it slept \(clock.sleeps.count - 1) times: spinning")
         // The slot was not taken: the next message waits out what is left of the first one's
-        // interval (at least 100 ms has passed), not a fresh interval from the cancelled one.
+        // interval, not a fresh interval from the cancelled one.
+        holding.withLock { $0 = false }
         #expect(await flood.waitTurn(chat: 1, isGroup: true))
-        let nextWaits = waits.withLock { Array($0.dropFirst(sleptWhileWaiting)) }
-        #expect(nextWaits.allSatisfy { $0 < FloodControl.groupInterval - 0.09 }, "\(nextWaits)")
+        #expect(matches(clock.sleeps, [FloodControl.groupInterval, 1, FloodControl.groupInterval - 1]), "\(clock.sleeps)")
+    }
+}
+
+/// Equal to the microsecond: dates keep seconds as a Double, so 1.05 comes back as 1.0499999523.
+private func matches(_ waits: [TimeInterval], _ expected: [TimeInterval]) -> Bool {
+    waits.count == expected.count && zip(waits, expected).allSatisfy { abs($0 - $1) < 1e-6 }
+}
+
+/// A clock that moves only when told; `sleeps` lists every move and every recorded wait.
+private final class TestClock: Sendable {
+    private let state = Mutex((now: Date(timeIntervalSince1970: 1_800_000_000), sleeps: [TimeInterval]()))
+
+    var now: Date { state.withLock { $0.now } }
+    var sleeps: [TimeInterval] { state.withLock { $0.sleeps } }
+
+    func advance(_ seconds: TimeInterval) {
+        state.withLock {
+            $0.now += seconds
+            $0.sleeps.append(seconds)
+        }
+    }
+
+    func record(_ seconds: TimeInterval) {
+        state.withLock { $0.sleeps.append(seconds) }
     }
 }
