@@ -59,6 +59,10 @@ public final class EventBus<Element: Sendable>: Sendable {
         }
     }
 
+    /// Whether anyone listens, without the lock: a publisher may skip building an event nobody
+    /// would receive.
+    public var hasSubscribers: Bool { liveSubscribers.load(ordering: .acquiring) > 0 }
+
     /// The number of live subscriptions.
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 }

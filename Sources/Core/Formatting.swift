@@ -38,16 +38,27 @@ public enum Formatting {
             let error = fma(magnitude, scale, -product)
             if error < 0 { rounded = product.rounded(.down) } else if error > 0 { rounded = product.rounded(.up) }
         }
-        let units = Int64(rounded)
-        let divisor = Int64(scale)
-        var bytes: [UInt8] = []
-        if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
-        bytes.append(contentsOf: String(units / divisor).utf8)
-        if places > 0 {
-            bytes.append(UInt8(ascii: "."))
-            appendDigits(units % divisor, width: places, to: &bytes)
+        // Written backwards into a stack buffer: at most 16 digits, a point and a sign, so the
+        // result is usually a small string and formatting allocates nothing.
+        var units = UInt64(rounded)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var start = buffer.count
+            func put(_ byte: UInt8) {
+                start -= 1
+                buffer[start] = byte
+            }
+            for _ in 0..<places {
+                put(UInt8(ascii: "0") + UInt8(units % 10))
+                units /= 10
+            }
+            if places > 0 { put(UInt8(ascii: ".")) }
+            repeat {
+                put(UInt8(ascii: "0") + UInt8(units % 10))
+                units /= 10
+            } while units > 0
+            if value.sign == .minus { put(UInt8(ascii: "-")) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Year, month and day of the proleptic Gregorian calendar from days since 1970-01-01

@@ -38,17 +38,22 @@ public struct RequestID: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         var generator = SystemRandomNumberGenerator()
         let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000  // version 4
         let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000  // RFC 4122 variant
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, word) in [high, low].enumerated() {
-            for nibble in 0..<16 {
-                let position = index * 16 + nibble
-                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
-                text.append(digits[Int(word >> UInt64(60 - 4 * nibble) & 0xF)])
+        // Spelled straight into the string's own storage: one allocation per identifier.
+        let text = String(unsafeUninitializedCapacity: 36) { text in
+            var index = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    text[index] = UInt8(ascii: "-")
+                    index += 1
+                }
+                let word = position < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (position % 16)) & 0xF)
+                text[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                index += 1
             }
+            return index
         }
-        return RequestID(rawValue: String(decoding: text, as: UTF8.self))
+        return RequestID(rawValue: text)
     }
 
     public var description: String { rawValue }

@@ -189,8 +189,18 @@ public final class BudgetLedger: Sendable {
         refreshIfDue(now: now)
         return try state.withLock { (state: inout State) throws(BudgetError) -> Reservation in
             let room = Self.headroom(state, provider: provider, user: user)
-            for (scope, left) in [("\(provider) hourly quota", room.providerHourly), ("\(provider) daily quota", room.providerDaily), ("global daily limit", room.global), ("the user's daily budget", room.user ?? .infinity)] where amount > left + Self.tolerance {
-                throw BudgetError(scope: scope, remaining: left, needed: amount)
+            // The scope is named only when it refuses (a reservation is made on every request).
+            if amount > room.providerHourly + Self.tolerance {
+                throw BudgetError(scope: "\(provider) hourly quota", remaining: room.providerHourly, needed: amount)
+            }
+            if amount > room.providerDaily + Self.tolerance {
+                throw BudgetError(scope: "\(provider) daily quota", remaining: room.providerDaily, needed: amount)
+            }
+            if amount > room.global + Self.tolerance {
+                throw BudgetError(scope: "global daily limit", remaining: room.global, needed: amount)
+            }
+            if let user = room.user, amount > user + Self.tolerance {
+                throw BudgetError(scope: "the user's daily budget", remaining: user, needed: amount)
             }
             state.nextID += 1
             let reservation = Reservation(id: state.nextID, provider: provider, user: user, amount: amount)
@@ -253,7 +263,7 @@ public final class BudgetLedger: Sendable {
     private static func removePending(_ reservation: Reservation, from state: inout State) {
         guard state.pending.removeValue(forKey: reservation.id) != nil else { return }
         // Back to exact zeros whenever nothing is pending, so rounding never accumulates.
-        if state.pending.isEmpty { state.pendingSums = PendingSums() } else { state.pendingSums.add(reservation, sign: -1) }
+        if state.pending.isEmpty { state.pendingSums.reset() } else { state.pendingSums.add(reservation, sign: -1) }
     }
 
     private static func headroom(_ state: State, provider: String, user: String?) -> Headroom {
@@ -328,26 +338,29 @@ public final class BudgetLedger: Sendable {
         }
     }
 
+    /// The three lines a settle moved (as `quotaChanged` events, when anyone listens) and any alert
+    /// they crossed into, once per line, threshold and window. Nothing is built for a line that
+    /// crossed nothing while nobody listens: every request settles.
     private func crossings(_ state: inout State, provider: String, now: Date) -> [Event] {
         let limits = state.limits
-        // Every settle reports three lines; their names are only spelled out for an alert.
-        let scopes: [(provider: String?, window: QuotaWindow, spent: Double, limit: Double, start: Date)] = [
-            (provider, .hourly, state.hourSpend.byProvider[provider] ?? 0, limits.hourly(provider), state.hourStart),
-            (provider, .daily, state.daySpend.byProvider[provider] ?? 0, limits.daily(provider), state.dayStart),
-            (nil, .daily, state.daySpend.total, limits.globalDaily, state.dayStart),
-        ]
+        let listening = bus?.hasSubscribers ?? false
         var events: [Event] = []
-        for scope in scopes {
-            events.append(.quotaChanged(QuotaChanged(provider: scope.provider, window: scope.window, limitUSD: scope.limit, spentUSD: scope.spent)))
-            guard alertsEnabled, scope.limit > 0 else { continue }
-            for threshold in Self.alertThresholds where scope.spent >= scope.limit * threshold - Self.tolerance {
-                let key = "\(scope.provider ?? "global")/\(scope.window.rawValue)/\(scope.start.timeIntervalSince1970)/\(threshold)"
+        func line(_ provider: String?, _ window: QuotaWindow, spent: Double, limit: Double, start: Date) {
+            if listening {
+                events.append(.quotaChanged(QuotaChanged(provider: provider, window: window, limitUSD: limit, spentUSD: spent)))
+            }
+            guard alertsEnabled, limit > 0 else { return }
+            for threshold in Self.alertThresholds where spent >= limit * threshold - Self.tolerance {
+                let key = "\(provider ?? "global")/\(window.rawValue)/\(start.timeIntervalSince1970)/\(threshold)"
                 guard state.alerted.insert(key).inserted else { continue }
-                let label = scope.provider.map { "\($0) \(scope.window == .hourly ? "hourly" : "daily") quota" } ?? "global daily limit"
-                let message = String(format: "%@ at %.0f %% ($%.2f of $%.2f)", label, 100 * scope.spent / scope.limit, scope.spent, scope.limit)
+                let label = provider.map { "\($0) \(window == .hourly ? "hourly" : "daily") quota" } ?? "global daily limit"
+                let message = String(format: "%@ at %.0f %% ($%.2f of $%.2f)", label, 100 * spent / limit, spent, limit)
                 events.append(.alert(Alert(severity: threshold >= 1 ? .critical : .warning, message: message, at: now)))
             }
         }
+        line(provider, .hourly, spent: state.hourSpend.byProvider[provider] ?? 0, limit: limits.hourly(provider), start: state.hourStart)
+        line(provider, .daily, spent: state.daySpend.byProvider[provider] ?? 0, limit: limits.daily(provider), start: state.dayStart)
+        line(nil, .daily, spent: state.daySpend.total, limit: limits.globalDaily, start: state.dayStart)
         return events
     }
 
@@ -364,6 +377,13 @@ struct PendingSums {
     var total = 0.0
     var byProvider: [String: Double] = [:]
     var byUser: [String: Double] = [:]
+
+    /// Exact zeros again, keeping the tables' storage (emptied on most requests at low load).
+    mutating func reset() {
+        total = 0
+        byProvider.removeAll(keepingCapacity: true)
+        byUser.removeAll(keepingCapacity: true)
+    }
 
     mutating func add(_ reservation: BudgetLedger.Reservation, sign: Double) {
         total += sign * reservation.amount

@@ -29,6 +29,10 @@ public final class Gateway: Sendable {
     /// Usage rows, cache entries and error-log lines are written behind the requests.
     public let writer: WriteBehindQueue
     public let health = HealthTracker()
+    /// Every model a request may go to, and their providers (the catalog and settings are fixed
+    /// for the gateway's life).
+    let candidates: [ModelEntry]
+    private let candidateProviders: [String]
     let breakers: [String: CircuitBreaker]
     let controls: Mutex<Controls>
 
@@ -71,6 +75,8 @@ public final class Gateway: Sendable {
             }
         }
         self.breakers = breakers
+        candidates = Self.candidates(catalog: catalog, settings: settings)
+        candidateProviders = Self.providers(of: candidates)
         controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
     }
 
@@ -132,11 +138,13 @@ public final class Gateway: Sendable {
         }
         emit(.routed(decision))
 
-        if let hit = cachedAnswer(request, decision: decision, started: started, emit: emit) {
+        // The chosen model's key serves the lookup now and the save after the call.
+        let cacheKey = cache.map { _ in ResponseCache.key(model: decision.chosen.id, request: chatRequest(request, model: decision.chosen)) }
+        if let cacheKey, let hit = cachedAnswer(request, key: cacheKey, decision: decision, started: started, emit: emit) {
             emit(.completed(hit))
             return
         }
-        await callModels(request, routing: routing, decision: decision, started: started, emit: emit)
+        await callModels(request, routing: routing, decision: decision, cacheKey: cacheKey, started: started, emit: emit)
     }
 
     /// Strips control characters from user messages, refuses an over-long last message with a
@@ -162,8 +170,8 @@ public final class Gateway: Sendable {
         RouteRequest(priority: request.priority, promptTokens: TokenEstimator.promptTokensByEncoding(request.messages.map(\.content)), maxOutputTokens: request.maxOutputTokens)
     }
 
-    /// Every model the request may go to: the catalog, plus compatible providers' own models.
-    var candidates: [ModelEntry] {
+    /// Every model a request may go to: the catalog, plus compatible providers' own models.
+    static func candidates(catalog: ModelCatalog, settings: Settings) -> [ModelEntry] {
         var entries = catalog.entries
         for provider in settings.providers where provider.kind == .openAICompatible {
             for model in provider.models where catalog.entry(for: model) == nil {
@@ -173,12 +181,22 @@ public final class Gateway: Sendable {
         return entries
     }
 
+    /// The providers of `entries`, each once, in order of first appearance.
+    static func providers(of entries: [ModelEntry]) -> [String] {
+        var names: [String] = []
+        for entry in entries where !names.contains(entry.provider) { names.append(entry.provider) }
+        return names
+    }
+
     func routingContext(for request: GatewayRequest) -> RoutingContext {
         var entries = candidates
-        if let provider = request.provider { entries = entries.filter { $0.provider == provider } }
-        if let model = request.model { entries = entries.filter { $0.id == model } }
+        var names = candidateProviders
+        if request.provider != nil || request.model != nil {
+            if let provider = request.provider { entries = entries.filter { $0.provider == provider } }
+            if let model = request.model { entries = entries.filter { $0.id == model } }
+            names = Self.providers(of: entries)
+        }
         let (overrides, pin) = controls.withLock { ($0.overrides, $0.pinnedModel) }
-        let names = Array(Set(entries.map(\.provider)))
         let room = ledger.headroom(providers: names, user: request.user)
         var statuses: [String: ProviderStatus] = [:]
         for name in names {
@@ -197,10 +215,8 @@ public final class Gateway: Sendable {
 
     // MARK: - Cache
 
-    private func cachedAnswer(_ request: GatewayRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayResult? {
-        guard let cache else { return nil }
-        let key = ResponseCache.key(model: decision.chosen.id, request: chatRequest(request, model: decision.chosen))
-        guard let hit = cache.lookup(key) else { return nil }
+    private func cachedAnswer(_ request: GatewayRequest, key: String, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayResult? {
+        guard let hit = cache?.lookup(key) else { return nil }
         // Replayed as a stream, so every channel shows it the way it shows a live answer.
         var firstToken: Duration?
         for word in StreamChunks.words(hit.text) {
@@ -231,15 +247,19 @@ public final class Gateway: Sendable {
         ChatRequest(model: model.id, messages: request.messages, maxOutputTokens: min(request.maxOutputTokens, model.maxOutput), temperature: request.temperature)
     }
 
-    private func callModels(_ request: GatewayRequest, routing: RouteRequest, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
+    /// `cacheKey`: the chosen model's cache key, when caching is on.
+    private func callModels(_ request: GatewayRequest, routing: RouteRequest, decision: RouteDecision, cacheKey: String?, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
         let deadline = started + .seconds(settings.network.requestTimeout)
         var errors: [String] = []
         var shownText = false
         var onlyBudgetRefusals = true
-        let models = [decision.chosen] + (request.model == nil ? decision.fallbacks : [])
-        for (index, model) in models.enumerated() {
+        // The chosen model, then (unless the caller named one) the fallbacks in order.
+        let count = request.model == nil ? 1 + decision.fallbacks.count : 1
+        func entry(_ index: Int) -> ModelEntry { index == 0 ? decision.chosen : decision.fallbacks[index - 1] }
+        for index in 0..<count {
+            let model = entry(index)
             guard let provider = providers[model.provider] else { continue }
-            let hasFallback = models[(index + 1)...].contains { $0.provider != model.provider }
+            let hasFallback = (index + 1..<count).contains { entry($0).provider != model.provider }
             var attempt = 1
             var regenerated = false
             while true {
@@ -249,7 +269,9 @@ public final class Gateway: Sendable {
                     onlyBudgetRefusals = false
                     break
                 }
-                let outcome = await attemptCall(request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision, started: started, restart: shownText, emit: emit)
+                let outcome = await attemptCall(
+                    request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision,
+                    cacheKey: model.id == decision.chosen.id ? cacheKey : nil, started: started, restart: shownText, emit: emit)
                 switch outcome {
                 case .answered(let result, let needsRegeneration) where needsRegeneration && !regenerated:
                     // An empty or runaway answer gets one more try on the same model.
@@ -305,7 +327,7 @@ public final class Gateway: Sendable {
 
     private func attemptCall(
         _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, prompt: Int, decision: RouteDecision,
-        started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
+        cacheKey: String?, started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
     ) async -> AttemptOutcome {
         let chat = chatRequest(request, model: model)
         let amount = CostCalculator.reservation(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), maxOutputTokens: chat.maxOutputTokens, at: model.price)
@@ -365,7 +387,7 @@ public final class Gateway: Sendable {
             health.recordSuccess(model: model.id, latencyMilliseconds: Double(Self.milliseconds(firstToken ?? (.now - attemptStarted))))
             let needsRegeneration = ContentChecks.needsRegeneration(response.text)
             if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !needsRegeneration {
-                cache.save(response, provider: model.provider, costUSD: cost, key: ResponseCache.key(model: model.id, request: chat))
+                cache.save(response, provider: model.provider, costUSD: cost, key: cacheKey ?? ResponseCache.key(model: model.id, request: chat))
             }
             return .answered(GatewayResult(
                 text: response.text, provider: model.provider, model: model.id, usage: response.usage, costUSD: cost, costKnown: model.priceIsKnown,

@@ -70,15 +70,16 @@ public final class ResponseCache: Sendable {
             field(message.role.rawValue)
             field(message.content)
         }
-        let digest = hasher.finalize()
-        return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { text in
-            var index = 0
-            for byte in digest {
-                text[index] = hexDigits[Int(byte >> 4)]
-                text[index + 1] = hexDigits[Int(byte & 0x0F)]
-                index += 2
+        return hasher.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: 2 * digest.count) { text in
+                var index = 0
+                for byte in digest {
+                    text[index] = hexDigits[Int(byte >> 4)]
+                    text[index + 1] = hexDigits[Int(byte & 0x0F)]
+                    index += 2
+                }
+                return index
             }
-            return index
         }
     }
 

@@ -1,6 +1,7 @@
 public import Core
 public import Providers
 public import Foundation
+import Synchronization
 
 /// What the router knows about one provider right now.
 public struct ProviderStatus: Sendable, Hashable {
@@ -105,12 +106,21 @@ public struct RouteDecision: Sendable, Hashable {
 
     /// A decision; ``summary`` is derived from the rest.
     public init(chosen: ModelEntry, fallbacks: [ModelEntry], losses: [(model: String, loss: RouteLoss)], reason: String, reservationUSD: Double) {
+        self.init(chosen: chosen, fallbacks: fallbacks, losses: losses, reason: reason, reservationUSD: reservationUSD, summary: Self.summary(chosen: chosen.id, reason: reason, losses: losses))
+    }
+
+    init(chosen: ModelEntry, fallbacks: [ModelEntry], losses: [(model: String, loss: RouteLoss)], reason: String, reservationUSD: Double, summary: String) {
         self.chosen = chosen
         self.fallbacks = fallbacks
         self.losses = losses
         self.reason = reason
         self.reservationUSD = reservationUSD
-        var summary = chosen.id
+        self.summary = summary
+    }
+
+    /// The choice, its reason and the first three losers, in one line.
+    static func summary(chosen: String, reason: String, losses: [(model: String, loss: RouteLoss)]) -> String {
+        var summary = chosen
         summary.reserveCapacity(256)
         summary += " ("
         summary += reason
@@ -121,7 +131,7 @@ public struct RouteDecision: Sendable, Hashable {
             summary += " "
             summary += lost.loss.description
         }
-        self.summary = summary
+        return summary
     }
 
     public static func == (a: RouteDecision, b: RouteDecision) -> Bool {
@@ -169,6 +179,8 @@ public enum Router {
     public static func route(_ request: RouteRequest, in context: RoutingContext) throws(RoutingError) -> RouteDecision {
         var usable: [(ModelEntry, Double)] = []
         var losers: [(model: String, loss: RouteLoss)] = []
+        usable.reserveCapacity(context.catalog.count)
+        losers.reserveCapacity(context.catalog.count)
         for model in context.catalog {
             switch check(model, request: request, context: context) {
             case .success(let reservation): usable.append((model, reservation))
@@ -207,7 +219,32 @@ public enum Router {
             losses.append((other.element.0.id, isPinned ? .notPinned : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context)))
         }
         losses.append(contentsOf: losers)
-        return RouteDecision(chosen: chosen.0, fallbacks: fallbacks, losses: losses, reason: "\(request.priority.rawValue) priority: \(reason)", reservationUSD: chosen.1)
+        let words = Wording(priority: request.priority, chosen: chosen.0.id, reason: reason, firstLosses: losses.prefix(3))
+        let (fullReason, summary) = Wording.last.withLock { last in
+            if let last, last.words == words { return (last.reason, last.summary) }
+            let fullReason = "\(request.priority.rawValue) priority: \(reason)"
+            let summary = RouteDecision.summary(chosen: chosen.0.id, reason: fullReason, losses: losses)
+            last = (words, fullReason, summary)
+            return (fullReason, summary)
+        }
+        return RouteDecision(chosen: chosen.0, fallbacks: fallbacks, losses: losses, reason: fullReason, reservationUSD: chosen.1, summary: summary)
+    }
+
+    /// What a decision's reason and summary are worded from. Decisions in a row are usually
+    /// worded alike, so the last wording is kept and reused (the words are the same either way:
+    /// the router stays a function of its inputs; this only saves formatting them again).
+    struct Wording: Equatable {
+        let priority: RequestPriority
+        let chosen: String
+        let reason: String
+        let firstLosses: ArraySlice<(model: String, loss: RouteLoss)>
+
+        static func == (a: Wording, b: Wording) -> Bool {
+            a.priority == b.priority && a.chosen == b.chosen && a.reason == b.reason
+                && a.firstLosses.elementsEqual(b.firstLosses) { $0.model == $1.model && $0.loss == $1.loss }
+        }
+
+        static let last = Mutex<(words: Wording, reason: String, summary: String)?>(nil)
     }
 
     struct Rejection: Error {

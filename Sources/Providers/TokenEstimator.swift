@@ -129,7 +129,8 @@ public enum TokenEstimator {
             }
             for scalar in text.unicodeScalars {
                 let value = scalar.value
-                let isLetter = scalar.properties.isAlphabetic
+                // ASCII letters are known without the Unicode property tables (most text is ASCII).
+                let isLetter = value < 0x80 ? (value | 0x20) &- 0x61 < 26 : scalar.properties.isAlphabetic
                 let kind: Run =
                     if isLetter && value < 0x250 { .latin }
                     else if value >= 0x30 && value <= 0x39 { .digit }

@@ -12,20 +12,32 @@ enum StoredValues {
     static func text(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let (days, dayMillis) = Formatting.floorDivision(millis, 86_400_000)
+        let (year, month, day) = Formatting.civil(fromDays: days)
         let seconds = dayMillis / 1000
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(23)
-        func put(_ value: Int64, width: Int, then separator: Unicode.Scalar?) {
-            Formatting.appendDigits(value, width: width, to: &bytes)
-            if let separator { bytes.append(UInt8(ascii: separator)) }
+        // Written into the string's own storage (one allocation; 23 bytes is too long to be small).
+        return String(unsafeUninitializedCapacity: 23) { bytes in
+            var index = 0
+            func put(_ value: Int64, width: Int, then separator: Unicode.Scalar?) {
+                var rest = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += width
+                if let separator {
+                    bytes[index] = UInt8(ascii: separator)
+                    index += 1
+                }
+            }
+            put(year, width: 4, then: "-")
+            put(month, width: 2, then: "-")
+            put(day, width: 2, then: " ")
+            put(seconds / 3600, width: 2, then: ":")
+            put(seconds / 60 % 60, width: 2, then: ":")
+            put(seconds % 60, width: 2, then: ".")
+            put(dayMillis % 1000, width: 3, then: nil)
+            return index
         }
-        Formatting.appendDay(days, to: &bytes)
-        bytes.append(UInt8(ascii: " "))
-        put(seconds / 3600, width: 2, then: ":")
-        put(seconds / 60 % 60, width: 2, then: ":")
-        put(seconds % 60, width: 2, then: ".")
-        put(dayMillis % 1000, width: 3, then: nil)
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A date as a database value, in GRDB's format.
@@ -42,8 +54,10 @@ extension Statement {
     /// Runs this statement (an insert, update or delete) with `values` bound in order, straight
     /// through SQLite: GRDB's argument handling cost more than SQLite's own work for these rows.
     ///
-    /// The statement is reset first and, afterwards, reset with its bindings cleared, so GRDB and
-    /// this method can take turns with it.
+    /// Text is bound in place (`SQLITE_STATIC`), not copied: each string's bytes are bound inside
+    /// its own `withUTF8`, the statement steps inside the innermost, and the bindings are cleared
+    /// before any of those scopes ends. The statement is reset first and, afterwards, reset with
+    /// its bindings cleared, so GRDB and this method can take turns with it.
     func run(_ values: [DatabaseValue], in db: Database) throws {
         let handle = sqliteStatement
         // GRDB resets a statement before it runs it, not after: it may still be at its end.
@@ -55,24 +69,37 @@ extension Statement {
         guard values.count == Int(sqlite3_bind_parameter_count(handle)) else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters", sql: sql)
         }
-        for (index, value) in values.enumerated() {
-            let position = CInt(index + 1)
-            let code: CInt
-            switch value.storage {
-            case .null: code = sqlite3_bind_null(handle, position)
-            case .int64(let integer): code = sqlite3_bind_int64(handle, position, integer)
-            case .double(let real): code = sqlite3_bind_double(handle, position, real)
-            case .string(var text):
-                // Straight from the string's UTF-8 (GRDB makes a C string copy of each first).
-                // An empty buffer may have no address, and a null pointer would bind NULL, not "".
-                code = text.withUTF8 { bytes in
-                    bytes.isEmpty ? sqlite3_bind_text(handle, position, "", 0, Self.transient) : sqlite3_bind_text(handle, position, bytes.baseAddress, CInt(bytes.count), Self.transient)
-                }
-            case .blob: code = value.bind(to: handle, at: position)
-            }
-            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql) }
-        }
-        let code = sqlite3_step(handle)
+        let code = Self.bind(values[...], to: handle)
         guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql) }
+    }
+
+    /// Binds `values` (the statement's last parameters) and then steps, returning the first
+    /// result code that is not `SQLITE_OK`: the step's, or a failed bind's.
+    private static func bind(_ values: ArraySlice<DatabaseValue>, to handle: SQLiteStatement) -> CInt {
+        guard let value = values.first else {
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            return code
+        }
+        let position = CInt(values.startIndex + 1)
+        let code: CInt
+        switch value.storage {
+        case .null: code = sqlite3_bind_null(handle, position)
+        case .int64(let integer): code = sqlite3_bind_int64(handle, position, integer)
+        case .double(let real): code = sqlite3_bind_double(handle, position, real)
+        case .string(var text):
+            // An empty buffer may have no address, and a null pointer would bind NULL, not "".
+            // (A nil destructor is SQLITE_STATIC: SQLite reads the bytes where they are.)
+            return text.withUTF8 { bytes in
+                let code =
+                    bytes.isEmpty
+                    ? sqlite3_bind_text(handle, position, "", 0, transient)
+                    : sqlite3_bind_text(handle, position, bytes.baseAddress, CInt(bytes.count), nil)
+                return code == SQLITE_OK ? bind(values.dropFirst(), to: handle) : code
+            }
+        case .blob: code = value.bind(to: handle, at: position)
+        }
+        return code == SQLITE_OK ? bind(values.dropFirst(), to: handle) : code
     }
 }

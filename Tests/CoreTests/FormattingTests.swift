@@ -16,7 +16,7 @@ import Testing
             values.append(Double(Int.random(in: 0..<100_000, using: &generator)) / 20_000)
         }
         for value in values {
-            for places in [2, 4] {
+            for places in [0, 2, 4, 6] {
                 #expect(Formatting.fixed(value, places: places) == String(format: "%.\(places)f", value), "\(value) to \(places) places")
             }
         }

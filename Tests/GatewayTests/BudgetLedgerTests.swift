@@ -164,10 +164,19 @@ final class ManualDate: Sendable {
             guard let reservation = try? ledger.reserve(provider: "openai", user: nil, amount: 0.1) else { break }
             try ledger.settle(reservation, record: record("openai", 0.1))
         }
-        let alerts = events.drain().compactMap { event -> Alert? in
+        let published = events.drain()
+        let alerts = published.compactMap { event -> Alert? in
             if case .alert(let alert) = event { return alert } else { return nil }
         }
         #expect(alerts.map(\.severity) == [.warning, .critical])
         #expect(alerts.first?.message.hasPrefix("openai hourly quota at 80 %") == true)
+        // Every settle also reports the lines it moved, for the console's spend panel.
+        let lines = published.compactMap { event -> QuotaChanged? in
+            if case .quotaChanged(let line) = event { return line } else { return nil }
+        }
+        #expect(lines.count == 30)
+        let lastHourly = lines.last { $0.provider == "openai" && $0.window == .hourly }
+        #expect(abs((lastHourly?.spentUSD ?? 0) - 1.0) < 1e-9 && lastHourly?.limitUSD == 1)
+        #expect(lines.last { $0.provider == nil }?.limitUSD == 100)
     }
 }

@@ -53,4 +53,23 @@ import Testing
         let date: Date? = rows[2]["a"]
         #expect(date == Date(timeIntervalSince1970: 0))
     }
+
+    /// Text is bound in place: a failed step leaves nothing bound, and strings of every storage
+    /// (long, small, bridged from Foundation) are stored byte for byte.
+    @Test func aFailedStepThrowsAndTextOfEveryKindIsStoredExactly() throws {
+        let queue = try DatabaseQueue()
+        let long = String(repeating: "a long answer ✓ ", count: 200)
+        let bridged = NSString(string: "bridged from NSString é").description
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (a TEXT UNIQUE, b TEXT)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO t (a, b) VALUES (?, ?)")
+            try statement.run(["one".databaseValue, long.databaseValue], in: db)
+            #expect(throws: DatabaseError.self) { try statement.run(["one".databaseValue, "duplicate".databaseValue], in: db) }
+            try statement.run(["two".databaseValue, bridged.databaseValue], in: db)
+        }
+        let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT a, b FROM t ORDER BY rowid") }
+        let values: [(String, String)] = rows.map { ($0["a"], $0["b"]) }
+        #expect(values.map(\.0) == ["one", "two"])
+        #expect(values.first?.1 == long && values.last?.1 == bridged)
+    }
 }
