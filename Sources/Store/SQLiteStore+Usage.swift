@@ -118,15 +118,22 @@ extension SQLiteStore {
         }
     }
 
+    /// Spend per provider and per user since a time (`?`), in the rows up to an id (`?`).
+    static let spendByProviderSQL = "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND +id <= ? GROUP BY provider"
+    static let spendByUserSQL = "SELECT user_id, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND user_id IS NOT NULL AND +id <= ? GROUP BY user_id"
+
     /// Spend since `start` in the rows up to id `lastID`.
+    ///
+    /// `+id` keeps SQLite off the primary key for the id bound (it would read every row up to
+    /// `lastID`, all of history): the time index narrows the rows to the window.
     private static func spend(since start: Date, upTo lastID: Int64, in db: Database) throws -> SpendTotals {
         var totals = SpendTotals()
-        for row in try Row.fetchAll(db, sql: "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND id <= ? GROUP BY provider", arguments: [start, lastID]) {
+        for row in try Row.fetchAll(db, sql: spendByProviderSQL, arguments: [start, lastID]) {
             let spent: Double = row["spent"] ?? 0
             totals.byProvider[row["provider"]] = spent
             totals.total += spent
         }
-        for row in try Row.fetchAll(db, sql: "SELECT user_id, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND user_id IS NOT NULL AND id <= ? GROUP BY user_id", arguments: [start, lastID]) {
+        for row in try Row.fetchAll(db, sql: spendByUserSQL, arguments: [start, lastID]) {
             totals.byUser[row["user_id"]] = row["spent"] ?? 0
         }
         return totals

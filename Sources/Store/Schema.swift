@@ -37,6 +37,14 @@ extension SQLiteStore {
                 t.column("received_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v5-usage-by-time-only") { db in
+            // Every query over usage asks for a time range (today's spend, stats since a start);
+            // none for one provider or one user. The two indexes led by provider and user only cost
+            // two more B-tree writes per request, and without statistics the planner scanned all
+            // of history along the provider index to avoid sorting a day's rows by provider.
+            try db.drop(index: "usage_by_provider_time")
+            try db.drop(index: "usage_by_user_time")
+        }
         return migrator
     }
 
