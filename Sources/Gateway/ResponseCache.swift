@@ -19,14 +19,19 @@ public final class ResponseCache: Sendable {
         /// places go stale (their stamp no longer matches), so a use costs O(1), not a search.
         var order: Deque<(key: String, used: UInt64)> = []
         var clock: UInt64 = 0
-        /// Keys the table holds (read at start, plus every save): a miss on a key outside it
-        /// needs no database read. Entries another process adds appear after a restart.
-        var storedKeys: Set<String> = []
+        /// Keys the table holds unexpired (read at start, plus every save), with when each
+        /// expires: a miss on a key outside it needs no database read. Entries another process
+        /// adds appear after a restart.
+        var storedKeys: [String: Date] = [:]
+        /// The same keys by expiry, soonest first (a key saved again appears again, later), so
+        /// expired keys leave `storedKeys` as time passes: it holds one TTL's worth of saves.
+        var expiries: Deque<(key: String, expiresAt: Date)> = []
         /// `false` once `storedKeys` outgrew its cap: every miss then asks the table.
         var keysComplete = true
     }
 
-    /// Keys tracked in memory at most, before misses go back to asking the table.
+    /// Unexpired keys tracked in memory at most (one TTL's worth of distinct questions), before
+    /// misses go back to asking the table.
     static let storedKeysCap = 200_000
 
     /// Entries kept in memory; the table holds the rest until they expire.
@@ -46,7 +51,9 @@ public final class ResponseCache: Sendable {
         self.ttl = ttl
         self.clock = clock
         let keys = (try? store?.cachedKeys(now: clock())) ?? []
-        state.withLock { $0.storedKeys = Set(keys) }
+        state.withLock { state in
+            for (key, expiresAt) in keys { Self.track(key, expiresAt: expiresAt, in: &state) }
+        }
     }
 
     /// The cache key of a request to `model`.
@@ -89,10 +96,12 @@ public final class ResponseCache: Sendable {
     public func lookup(_ key: String) -> CachedResponse? {
         let now = clock()
         let (memory, stored): (CachedResponse?, Bool) = state.withLock { state in
-            guard let entry = state.entries[key]?.entry else { return (nil, !state.keysComplete || state.storedKeys.contains(key)) }
+            guard let entry = state.entries[key]?.entry else {
+                return (nil, !state.keysComplete || (state.storedKeys[key].map { $0 > now } ?? false))
+            }
             guard entry.expiresAt > now else {
                 state.entries.removeValue(forKey: key)
-                state.storedKeys.remove(key)
+                state.storedKeys.removeValue(forKey: key)
                 return (nil, false)
             }
             Self.use(entry, key: key, in: &state)
@@ -132,17 +141,38 @@ public final class ResponseCache: Sendable {
     }
 
     private func remember(_ entry: CachedResponse, key: String) {
+        let now = clock()
         state.withLock { state in
-            if state.keysComplete {
-                state.storedKeys.insert(key)
-                if state.storedKeys.count > Self.storedKeysCap {
-                    state.storedKeys = []
-                    state.keysComplete = false
-                }
-            }
+            Self.forgetExpiredKeys(before: now, in: &state)
+            Self.track(key, expiresAt: entry.expiresAt, in: &state)
             Self.use(entry, key: key, in: &state)
         }
     }
+
+    /// Notes that the table holds `key` until `expiresAt`.
+    private static func track(_ key: String, expiresAt: Date, in state: inout State) {
+        guard state.keysComplete else { return }
+        state.storedKeys[key] = expiresAt
+        state.expiries.append((key, expiresAt))
+        if state.storedKeys.count > storedKeysCap {
+            state.storedKeys = [:]
+            state.expiries = []
+            state.keysComplete = false
+        }
+    }
+
+    /// Drops keys whose entries have expired (the table deletes those rows too). Entries are
+    /// saved with one TTL, so expiry order is save order and only the front needs looking at.
+    private static func forgetExpiredKeys(before now: Date, in state: inout State) {
+        while let oldest = state.expiries.first, oldest.expiresAt <= now {
+            state.expiries.removeFirst()
+            // Saved again since: the later expiry stands.
+            if state.storedKeys[oldest.key] == oldest.expiresAt { state.storedKeys.removeValue(forKey: oldest.key) }
+        }
+    }
+
+    /// Distinct unexpired keys known to be in the table (`nil` once past the cap).
+    var storedKeyCount: Int? { state.withLock { $0.keysComplete ? $0.storedKeys.count : nil } }
 
     /// Marks `key` most recently used, holding `entry`, and evicts the least recently used beyond
     /// ``memoryCapacity``.

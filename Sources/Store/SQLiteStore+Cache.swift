@@ -66,9 +66,11 @@ extension SQLiteStore {
         try write { db in try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key]) }
     }
 
-    /// The keys of the unexpired entries.
-    public func cachedKeys(now: Date) throws(StoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT key FROM cache_entries WHERE expires_at > ?", arguments: [now]) }
+    /// The keys of the unexpired entries with when each expires, soonest first.
+    public func cachedKeys(now: Date) throws(StoreError) -> [(key: String, expiresAt: Date)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT key, expires_at FROM cache_entries WHERE expires_at > ? ORDER BY expires_at", arguments: [now]).map { ($0["key"], $0["expires_at"]) }
+        }
     }
 
     /// How many unexpired entries the cache holds.

@@ -71,6 +71,27 @@ import TestSupport
         #expect(try store.cacheEntryCount(now: clock.now) == 1)
     }
 
+    /// The keys known to be in the table (so a miss needs no database read) are one TTL's worth:
+    /// a bot asked new questions for days must not outgrow the set and fall back to reading the
+    /// table on every miss.
+    @Test func knownKeysExpireWithTheirEntries() throws {
+        let cache = cache(ttl: 60)
+        for index in 0..<50 { cache.save(Self.answer, provider: "openai", costUSD: 0, key: "early\(index)") }
+        clock.advance(30)
+        for index in 0..<50 { cache.save(Self.answer, provider: "openai", costUSD: 0, key: "late\(index)") }
+        cache.save(Self.answer, provider: "openai", costUSD: 0, key: "early0")  // saved again: lives on
+        #expect(cache.storedKeyCount == 100)
+        clock.advance(31)
+        cache.save(Self.answer, provider: "openai", costUSD: 0, key: "after")
+        #expect(cache.storedKeyCount == 52, "the first 49 early keys expired; early0, the late ones and the new one remain")
+        #expect(cache.lookup("early1") == nil)
+        #expect(cache.lookup("early0") != nil)
+        // A restart knows only the unexpired keys, and finds their entries.
+        let reopened = self.cache(ttl: 60)
+        #expect(reopened.storedKeyCount == 52)
+        #expect(reopened.lookup("late7") != nil && reopened.lookup("early2") == nil)
+    }
+
     @Test func memoryIsBoundedAndLeastRecentlyUsedGoesFirst() {
         let cache = ResponseCache(store: nil, ttl: 60)
         for index in 0..<ResponseCache.memoryCapacity {
