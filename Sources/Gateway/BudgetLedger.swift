@@ -149,9 +149,13 @@ public final class BudgetLedger: Sendable {
         guard !records.isEmpty else { return }
         state.withLock { state in
             for record in records {
-                guard var rows = state.unflushed[record.requestID], let index = rows.firstIndex(of: record) else { continue }
-                rows.remove(at: index)
-                state.unflushed[record.requestID] = rows.isEmpty ? nil : rows
+                // Changed in place (a copy of the rows, then a write back, allocated every time).
+                guard let index = state.unflushed[record.requestID]?.firstIndex(of: record) else { continue }
+                if state.unflushed[record.requestID]?.count == 1 {
+                    state.unflushed.removeValue(forKey: record.requestID)
+                } else {
+                    state.unflushed[record.requestID]?.remove(at: index)
+                }
                 if state.refreshing { state.writtenDuringRefresh.append(record) }
             }
         }

@@ -152,7 +152,10 @@ public final class Gateway: Sendable {
     private func checkInput(_ request: GatewayRequest, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayRequest? {
         var checked = request
         for index in checked.messages.indices where checked.messages[index].role == .user {
-            checked.messages[index].content = ContentChecks.stripControlCharacters(checked.messages[index].content)
+            let stripped = ContentChecks.stripControlCharacters(checked.messages[index].content)
+            // Stripping only shortens; an unchanged message is left alone, so the caller's
+            // message array is not copied on every request.
+            if stripped.utf8.count != checked.messages[index].content.utf8.count { checked.messages[index].content = stripped }
         }
         guard let last = checked.messages.lastIndex(where: { $0.role == .user }) else { return checked }
         let input = ContentChecks.check(input: checked.messages[last].content, maxLength: settings.maxInputLength)
