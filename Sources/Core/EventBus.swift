@@ -31,9 +31,12 @@ public final class EventBus<Element: Sendable>: Sendable {
         self.isDroppable = isDroppable
     }
 
-    /// Delivers `element` to every current subscriber without waiting for any of them.
-    public func publish(_ element: Element) {
+    /// Delivers `element` to every current subscriber without waiting for any of them. With no
+    /// subscriber the element is not even built (publishers sit on every request's path, some
+    /// on every streamed token).
+    public func publish(_ element: @autoclosure () -> Element) {
         guard liveSubscribers.load(ordering: .acquiring) > 0 else { return }
+        let element = element()
         let subscribers = state.withLock { $0.current }
         for subscriber in subscribers {
             subscriber.deliver(element, isDroppable: isDroppable)

@@ -14,18 +14,18 @@ import Synchronization
 public final class ResponseCache: Sendable {
     private struct State {
         /// The entries in memory, each with the stamp of its last use.
-        var entries: [String: (entry: CachedResponse, used: UInt64)] = [:]
+        var entries: [DigestKey: (entry: CachedResponse, used: UInt64)] = [:]
         /// Keys by last use, oldest first; a key used again is appended anew and its older
         /// places go stale (their stamp no longer matches), so a use costs O(1), not a search.
-        var order: Deque<(key: String, used: UInt64)> = []
+        var order: Deque<(key: DigestKey, used: UInt64)> = []
         var clock: UInt64 = 0
         /// Keys the table holds unexpired (read at start, plus every save), with when each
         /// expires: a miss on a key outside it needs no database read. Entries another process
         /// adds appear after a restart.
-        var storedKeys: [String: Date] = [:]
+        var storedKeys: [DigestKey: Date] = [:]
         /// The same keys by expiry, soonest first (a key saved again appears again, later), so
         /// expired keys leave `storedKeys` as time passes: it holds one TTL's worth of saves.
-        var expiries: Deque<(key: String, expiresAt: Date)> = []
+        var expiries: Deque<(key: DigestKey, expiresAt: Date)> = []
         /// `false` once `storedKeys` outgrew its cap: every miss then asks the table.
         var keysComplete = true
     }
@@ -52,7 +52,7 @@ public final class ResponseCache: Sendable {
         self.clock = clock
         let keys = (try? store?.cachedKeys(now: clock())) ?? []
         state.withLock { state in
-            for (key, expiresAt) in keys { Self.track(key, expiresAt: expiresAt, in: &state) }
+            for (key, expiresAt) in keys { Self.track(DigestKey(key), expiresAt: expiresAt, in: &state) }
         }
     }
 
@@ -93,7 +93,8 @@ public final class ResponseCache: Sendable {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The answer stored under `key`, if it has not expired.
-    public func lookup(_ key: String) -> CachedResponse? {
+    public func lookup(_ text: String) -> CachedResponse? {
+        let key = DigestKey(text)
         let now = clock()
         let (memory, stored): (CachedResponse?, Bool) = state.withLock { state in
             guard let entry = state.entries[key]?.entry else {
@@ -108,12 +109,12 @@ public final class ResponseCache: Sendable {
             return (entry, true)
         }
         if let memory {
-            countHit(key)
+            countHit(text)
             return memory
         }
-        guard stored, let stored = try? store?.cachedResponse(key: key, now: now) else { return nil }
+        guard stored, let stored = try? store?.cachedResponse(key: text, now: now) else { return nil }
         remember(stored, key: key)
-        countHit(key)
+        countHit(text)
         return stored
     }
 
@@ -123,7 +124,7 @@ public final class ResponseCache: Sendable {
         let entry = CachedResponse(
             text: response.text, provider: provider, model: response.model, promptTokens: response.usage.promptTokens,
             outputTokens: response.usage.outputTokens, costUSD: costUSD, createdAt: now, expiresAt: now.addingTimeInterval(ttl))
-        remember(entry, key: key)
+        remember(entry, key: DigestKey(key))
         // A cache that cannot persist still works from memory.
         if let writer {
             writer.enqueue(.cacheEntry(entry, key: key))
@@ -140,7 +141,7 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    private func remember(_ entry: CachedResponse, key: String) {
+    private func remember(_ entry: CachedResponse, key: DigestKey) {
         let now = clock()
         state.withLock { state in
             Self.forgetExpiredKeys(before: now, in: &state)
@@ -150,7 +151,7 @@ public final class ResponseCache: Sendable {
     }
 
     /// Notes that the table holds `key` until `expiresAt`.
-    private static func track(_ key: String, expiresAt: Date, in state: inout State) {
+    private static func track(_ key: DigestKey, expiresAt: Date, in state: inout State) {
         guard state.keysComplete else { return }
         state.storedKeys[key] = expiresAt
         state.expiries.append((key, expiresAt))
@@ -176,7 +177,7 @@ public final class ResponseCache: Sendable {
 
     /// Marks `key` most recently used, holding `entry`, and evicts the least recently used beyond
     /// ``memoryCapacity``.
-    private static func use(_ entry: CachedResponse, key: String, in state: inout State) {
+    private static func use(_ entry: CachedResponse, key: DigestKey, in state: inout State) {
         state.clock += 1
         state.entries[key] = (entry, state.clock)
         state.order.append((key, state.clock))
@@ -191,4 +192,20 @@ public final class ResponseCache: Sendable {
 
     /// Entries held in memory now.
     public var memoryCount: Int { state.withLock { $0.entries.count } }
+}
+
+/// A cache key in the cache's tables. Keys are SHA-256 digests in hex, as random in their first
+/// 16 characters as in all 64, so only those are hashed (equality still compares the whole key):
+/// every request hashes its key half a dozen times across the tables.
+struct DigestKey: Hashable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { bytes in hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(16)))) }
+    }
+
+    static func == (a: DigestKey, b: DigestKey) -> Bool { a.text == b.text }
 }

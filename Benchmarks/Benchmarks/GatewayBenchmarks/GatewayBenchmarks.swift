@@ -71,9 +71,50 @@ enum Path {
     case timedGateway
 }
 
+/// The fake server in a process of its own: this benchmark's binary started again with
+/// `SB_BENCH_FAKE_SERVER=1`, serving until its standard input closes (when this process ends).
+/// Like a real provider, its threads and heap are then not the client's.
+final class FakeServerProcess: Sendable {
+    let baseURL: String
+    private let process: Process
+
+    init() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = []
+        var environment = ProcessInfo.processInfo.environment
+        environment["SB_BENCH_FAKE_SERVER"] = "1"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = Pipe()
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") { line.append(first) }
+        guard let url = String(data: line, encoding: .utf8), url.hasPrefix("http") else { throw CocoaError(.fileReadUnknown) }
+        baseURL = url
+        self.process = process
+    }
+
+    deinit { process.terminate() }
+
+    /// In the child: serves the fake, prints its URL, and returns only when standard input closes.
+    static func serveIfAsked() {
+        guard ProcessInfo.processInfo.environment["SB_BENCH_FAKE_SERVER"] == "1" else { return }
+        guard let fake = try? FakeLLMServer(.openAI, defaultScript: Fixture.script) else { exit(1) }
+        FileHandle.standardOutput.write(Data((fake.baseURL + "\n").utf8))
+        while readLine() != nil {}
+        fake.stop()
+        exit(0)
+    }
+}
+
 struct Fixture {
+    static let script = FakeLLMScript(text: "A short answer of a few tokens.", promptTokens: 30, outputTokens: 8)
     let directory: TemporaryDirectory
-    let fake: FakeLLMServer
+    /// The fake in this process, or (`remote`) the one in a process of its own.
+    let fake: FakeLLMServer?
+    let remote: FakeServerProcess?
     let client: CurlHTTPClient
     let bare: OpenAIProvider
     let timed: TimedProvider
@@ -82,15 +123,17 @@ struct Fixture {
     /// Numbers the questions, so each is unique (`UUID()` would open /dev/urandom on every call).
     let questions = Counter()
 
-    init(caching: Bool, instant: Bool = false) throws {
+    init(caching: Bool, instant: Bool = false, fakeInItsOwnProcess: Bool = false) throws {
         directory = try TemporaryDirectory()
-        fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "A short answer of a few tokens.", promptTokens: 30, outputTokens: 8))
+        remote = fakeInItsOwnProcess ? try FakeServerProcess() : nil
+        fake = fakeInItsOwnProcess ? nil : try FakeLLMServer(.openAI, defaultScript: Self.script)
+        let baseURL = remote?.baseURL ?? fake?.baseURL ?? ""
         client = CurlHTTPClient()
         let settings = SettingsLoader(environment: [
-            "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake.baseURL, "LLM_ENABLE_CACHING": caching ? "true" : "false",
+            "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": baseURL, "LLM_ENABLE_CACHING": caching ? "true" : "false",
             "LLM_HOURLY_QUOTA": "1000000", "LLM_DAILY_QUOTA": "1000000", "LLM_GLOBAL_DAILY_LIMIT": "1000000",
         ]).load().0
-        bare = OpenAIProvider(name: "openai", baseURL: fake.baseURL, apiKey: "sk-bench", flavor: .openAI, transport: client)
+        bare = OpenAIProvider(name: "openai", baseURL: baseURL, apiKey: "sk-bench", flavor: .openAI, transport: client)
         timed = TimedProvider(bare)
         let catalog = try ModelCatalog.bundled()
         gateway = Gateway(
@@ -171,13 +214,18 @@ func microseconds(_ duration: Duration) -> Int {
 }
 
 let benchmarks: @Sendable () -> Void = {
+    FakeServerProcess.serveIfAsked()
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(30), maxIterations: 3)
 
     // Target: the Gateway adds under 1 ms p50 and 5 ms p99 at concurrency 1, 10 and 100, and at 100
     // keeps at least 90 % of a bare client's throughput. Bare, Gateway and timed-Gateway rounds take
     // turns over the same fake server and HTTP client, so a slower or busier moment of the machine
     // hits all alike; each pair of rounds gives one throughput ratio.
-    for concurrency in [1, 10, 100] {
+    //
+    // At 100 once more with the fake in a process of its own, as a provider is: its hundred
+    // connection threads then share neither this process's heap nor its CPU accounting (the
+    // CPU per request is the client's alone), though still the machine's two cores.
+    for (concurrency, ownProcess) in [(1, false), (10, false), (100, false), (100, true)] {
         // Short rounds, many of them: the machine's speed drifts over seconds, and each ratio
         // compares two rounds run back to back.
         let perRound = concurrency == 1 ? 200 : 500
@@ -190,8 +238,9 @@ let benchmarks: @Sendable () -> Void = {
             .custom("gateway throughput % of bare", polarity: .prefersLarger),
             .custom("bare CPU µs per request"), .custom("gateway CPU µs per request"),
         ]
-        Benchmark("gateway vs bare client, concurrency \(concurrency)", configuration: .init(metrics: metrics, maxIterations: 1)) { benchmark in
-            guard let fixture = try? Fixture(caching: true) else { fatalError("fixture") }
+        let name = "gateway vs bare client, concurrency \(concurrency)" + (ownProcess ? ", fake in its own process" : "")
+        Benchmark(name, configuration: .init(metrics: metrics, maxIterations: 1)) { benchmark in
+            guard let fixture = try? Fixture(caching: true, fakeInItsOwnProcess: ownProcess) else { fatalError("fixture") }
             for round in 0..<rounds {
                 // Either goes first in turn, so neither gains from its place in the order.
                 let bare, gateway: (samples: [(own: Int, total: Int)], perSecond: Double, cpuPerRequest: Int)
