@@ -101,7 +101,7 @@ public final class BudgetLedger: Sendable {
         var nextID: UInt64 = 0
         var alerted: Set<String> = []
         /// Settled rows handed to the write-behind queue and not yet committed, by request.
-        var unflushed: [String: [UsageRecord]] = [:]
+        var unflushed: [String: [SpendRow]] = [:]
         /// A database read of the sums is under way (see ``refreshIfDue(now:)``).
         var refreshing = false
         /// The database's own sums for the windows starting at `hourStart` and `dayStart`, through
@@ -110,7 +110,7 @@ public final class BudgetLedger: Sendable {
         var storedDay = SpendTotals()
         var storedThrough: Int64 = -1
         /// Rows committed while that read ran.
-        var writtenDuringRefresh: [UsageRecord] = []
+        var writtenDuringRefresh: [SpendRow] = []
     }
 
     /// How stale the cached sums may get before the ledger is read again.
@@ -149,14 +149,16 @@ public final class BudgetLedger: Sendable {
         guard !records.isEmpty else { return }
         state.withLock { state in
             for record in records {
-                // Changed in place (a copy of the rows, then a write back, allocated every time).
-                guard let index = state.unflushed[record.requestID]?.firstIndex(of: record) else { continue }
+                // Only what the sums need is kept (rows of one request that spent alike are
+                // interchangeable), and changed in place.
+                let row = SpendRow(record)
+                guard let index = state.unflushed[record.requestID]?.firstIndex(of: row) else { continue }
                 if state.unflushed[record.requestID]?.count == 1 {
                     state.unflushed.removeValue(forKey: record.requestID)
                 } else {
                     state.unflushed[record.requestID]?.remove(at: index)
                 }
-                if state.refreshing { state.writtenDuringRefresh.append(record) }
+                if state.refreshing { state.writtenDuringRefresh.append(row) }
             }
         }
     }
@@ -233,12 +235,12 @@ public final class BudgetLedger: Sendable {
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
             state.daySpend.add(record.costUSD, provider: record.provider, user: record.userID)
             if let writer {
-                state.unflushed[record.requestID, default: []].append(record)
+                state.unflushed[record.requestID, default: []].append(SpendRow(record))
                 writer.enqueue(.usage(record))
             } else {
                 try store.recordUsage(record)
                 // A read of the sums under way may have missed it: counted on top until the next.
-                if state.refreshing { state.writtenDuringRefresh.append(record) }
+                if state.refreshing && !record.cacheHit { state.writtenDuringRefresh.append(SpendRow(record)) }
             }
             return record.costUSD > 0 ? crossings(&state, provider: record.provider, now: now) : []
         }
@@ -326,9 +328,10 @@ public final class BudgetLedger: Sendable {
             var hourSpend = state.storedHour
             var daySpend = state.storedDay
             // Rows still in the write-behind queue are not in the file yet.
-            for record in state.unflushed.values.joined().lazy.filter({ !$0.cacheHit }) + writtenMeanwhile.filter({ !$0.cacheHit }) {
-                if record.createdAt >= hour { hourSpend.add(record.costUSD, provider: record.provider, user: record.userID) }
-                if record.createdAt >= day { daySpend.add(record.costUSD, provider: record.provider, user: record.userID) }
+            // (Settled rows are never cache hits: those cost nothing and do not pass through here.)
+            for row in state.unflushed.values.joined() + writtenMeanwhile {
+                if row.createdAt >= hour { hourSpend.add(row.costUSD, provider: row.provider, user: row.userID) }
+                if row.createdAt >= day { daySpend.add(row.costUSD, provider: row.provider, user: row.userID) }
             }
             state.hourSpend = hourSpend
             state.daySpend = daySpend

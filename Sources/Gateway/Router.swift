@@ -177,29 +177,29 @@ public enum Router {
     public static let adequateTier = 5
 
     public static func route(_ request: RouteRequest, in context: RoutingContext) throws(RoutingError) -> RouteDecision {
-        var usable: [(ModelEntry, Double)] = []
+        // Usable models are kept as places in the catalog, not copies of their entries: a copy
+        // retains each of an entry's strings, and every request ranks every model.
+        let catalog = context.catalog
+        var usable: [(offset: Int, reservation: Double, key: RankKey)] = []
         var losers: [(model: String, loss: RouteLoss)] = []
-        usable.reserveCapacity(context.catalog.count)
-        losers.reserveCapacity(context.catalog.count)
-        for model in context.catalog {
-            switch check(model, request: request, context: context) {
-            case .success(let reservation): usable.append((model, reservation))
-            case .failure(let rejection): losers.append((model.id, rejection.loss))
+        usable.reserveCapacity(catalog.count)
+        losers.reserveCapacity(catalog.count)
+        for offset in catalog.indices {
+            switch check(catalog[offset], request: request, context: context) {
+            case .success(let reservation): usable.append((offset, reservation, rankKey(catalog[offset], request: request, context: context)))
+            case .failure(let rejection): losers.append((catalog[offset].id, rejection.loss))
             }
         }
         guard !usable.isEmpty else { throw RoutingError(losses: losers) }
 
         // Stable: equal keys keep catalog order, so the same context always gives the same decision.
-        var sorted = usable.enumerated().map { (offset: $0.offset, element: $0.element, key: rankKey($0.element.0, request: request, context: context)) }
-        sorted.sort { a, b in a.key < b.key || (a.key == b.key && a.offset < b.offset) }
-        var chosen = sorted[0].element
-        var chosenKey = sorted[0].key
-        var reason = Self.reason(for: chosen.0, request: request, context: context)
+        usable.sort { a, b in a.key < b.key || (a.key == b.key && a.offset < b.offset) }
+        var chosen = usable[0]
+        var reason = Self.reason(for: catalog[chosen.offset], request: request, context: context)
         var isPinned = false
         if let pin = context.pinnedModel {
-            if let pinned = sorted.first(where: { $0.element.0.id == pin }) {
-                chosen = pinned.element
-                chosenKey = pinned.key
+            if let pinned = usable.first(where: { catalog[$0.offset].id == pin }) {
+                chosen = pinned
                 isPinned = true
                 reason = "pinned by the operator"
             } else if let rejected = losers.first(where: { $0.model == pin }) {
@@ -208,26 +208,28 @@ public enum Router {
                 reason += "; pinned \(pin) is not in the catalog"
             }
         }
-        if !chosen.0.priceIsKnown { reason += "; cost unknown (not in the catalog)" }
+        let chosenEntry = catalog[chosen.offset]
+        if !chosenEntry.priceIsKnown { reason += "; cost unknown (not in the catalog)" }
         // Usable models that ranked lower come first (best first), then the filtered ones.
         var fallbacks: [ModelEntry] = []
         var losses: [(model: String, loss: RouteLoss)] = []
-        fallbacks.reserveCapacity(sorted.count - 1)
-        losses.reserveCapacity(sorted.count - 1 + losers.count)
-        for other in sorted where other.element.0.id != chosen.0.id {
-            fallbacks.append(other.element.0)
-            losses.append((other.element.0.id, isPinned ? .notPinned : lostReason(other.element.0, key: other.key, to: chosen.0, key: chosenKey, request: request, context: context)))
+        fallbacks.reserveCapacity(usable.count - 1)
+        losses.reserveCapacity(usable.count - 1 + losers.count)
+        for other in usable where other.offset != chosen.offset {
+            let entry = catalog[other.offset]
+            fallbacks.append(entry)
+            losses.append((entry.id, isPinned ? .notPinned : lostReason(entry, key: other.key, to: chosenEntry, key: chosen.key, request: request, context: context)))
         }
         losses.append(contentsOf: losers)
-        let words = Wording(priority: request.priority, chosen: chosen.0.id, reason: reason, firstLosses: losses.prefix(3))
+        let words = Wording(priority: request.priority, chosen: chosenEntry.id, reason: reason, firstLosses: losses.prefix(3))
         let (fullReason, summary) = Wording.last.withLock { last in
             if let last, last.words == words { return (last.reason, last.summary) }
             let fullReason = "\(request.priority.rawValue) priority: \(reason)"
-            let summary = RouteDecision.summary(chosen: chosen.0.id, reason: fullReason, losses: losses)
+            let summary = RouteDecision.summary(chosen: chosenEntry.id, reason: fullReason, losses: losses)
             last = (words, fullReason, summary)
             return (fullReason, summary)
         }
-        return RouteDecision(chosen: chosen.0, fallbacks: fallbacks, losses: losses, reason: fullReason, reservationUSD: chosen.1, summary: summary)
+        return RouteDecision(chosen: chosenEntry, fallbacks: fallbacks, losses: losses, reason: fullReason, reservationUSD: chosen.reservation, summary: summary)
     }
 
     /// What a decision's reason and summary are worded from. Decisions in a row are usually

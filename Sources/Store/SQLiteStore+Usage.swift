@@ -68,6 +68,18 @@ public struct SpendRow: Sendable, Hashable {
     public var userID: String?
     public var costUSD: Double
     public var createdAt: Date
+
+    public init(provider: String, userID: String?, costUSD: Double, createdAt: Date) {
+        self.provider = provider
+        self.userID = userID
+        self.costUSD = costUSD
+        self.createdAt = createdAt
+    }
+
+    /// What `record` spent, and for whom.
+    public init(_ record: UsageRecord) {
+        self.init(provider: record.provider, userID: record.userID, costUSD: record.costUSD, createdAt: record.createdAt)
+    }
 }
 
 extension SQLiteStore {
