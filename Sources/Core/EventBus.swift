@@ -35,7 +35,7 @@ public final class EventBus<Element: Sendable>: Sendable {
     /// subscriber the element is not even built (publishers sit on every request's path, some
     /// on every streamed token).
     public func publish(_ element: @autoclosure () -> Element) {
-        guard liveSubscribers.load(ordering: .acquiring) > 0 else { return }
+        guard hasSubscribers else { return }
         let element = element()
         let subscribers = state.withLock { $0.current }
         for subscriber in subscribers {

@@ -7,20 +7,23 @@ public enum Formatting {
     /// `YYYY-MM-DD` of the UTC day that holds `date`.
     public static func utcDay(_ date: Date) -> String {
         let (days, _) = floorDivision(Int64(date.timeIntervalSince1970.rounded(.down)), 86_400)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(10)
-        appendDay(days, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 10) { bytes in
+            var index = 0
+            writeDay(days, into: bytes, at: &index)
+            return index
+        }
     }
 
-    /// Appends `YYYY-MM-DD` of the day `days` after 1970-01-01.
-    public static func appendDay(_ days: Int64, to bytes: inout [UInt8]) {
+    /// Writes `YYYY-MM-DD` of the day `days` after 1970-01-01 at `index`, moving `index` past it.
+    public static func writeDay(_ days: Int64, into bytes: UnsafeMutableBufferPointer<UInt8>, at index: inout Int) {
         let (year, month, day) = civil(fromDays: days)
-        appendDigits(year, width: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2, to: &bytes)
+        writeDigits(year, width: 4, into: bytes, at: &index)
+        bytes[index] = UInt8(ascii: "-")
+        index += 1
+        writeDigits(month, width: 2, into: bytes, at: &index)
+        bytes[index] = UInt8(ascii: "-")
+        index += 1
+        writeDigits(day, width: 2, into: bytes, at: &index)
     }
 
     /// `value` with `places` decimals (0…6), exactly as `String(format: "%.<places>f", value)`
@@ -81,14 +84,14 @@ public enum Formatting {
         return (quotient, value - quotient * divisor)
     }
 
-    /// Appends `value` (non-negative) as exactly `width` digits, zero-padded.
-    public static func appendDigits(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
-        let end = bytes.count + width
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+    /// Writes `value` (non-negative) as exactly `width` digits, zero-padded, at `index`, moving
+    /// `index` past them. Texts are written straight into their strings' storage.
+    public static func writeDigits(_ value: Int64, width: Int, into bytes: UnsafeMutableBufferPointer<UInt8>, at index: inout Int) {
         var rest = value
-        for index in stride(from: end - 1, through: end - width, by: -1) {
-            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+        for offset in stride(from: width - 1, through: 0, by: -1) {
+            bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
         }
+        index += width
     }
 }

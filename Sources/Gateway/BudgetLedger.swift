@@ -240,7 +240,7 @@ public final class BudgetLedger: Sendable {
             } else {
                 try store.recordUsage(record)
                 // A read of the sums under way may have missed it: counted on top until the next.
-                if state.refreshing && !record.cacheHit { state.writtenDuringRefresh.append(SpendRow(record)) }
+                if state.refreshing { state.writtenDuringRefresh.append(SpendRow(record)) }
             }
             return record.costUSD > 0 ? crossings(&state, provider: record.provider, now: now) : []
         }

@@ -12,30 +12,20 @@ enum StoredValues {
     static func text(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let (days, dayMillis) = Formatting.floorDivision(millis, 86_400_000)
-        let (year, month, day) = Formatting.civil(fromDays: days)
         let seconds = dayMillis / 1000
         // Written into the string's own storage (one allocation; 23 bytes is too long to be small).
         return String(unsafeUninitializedCapacity: 23) { bytes in
             var index = 0
-            func put(_ value: Int64, width: Int, then separator: Unicode.Scalar?) {
-                var rest = value
-                for offset in stride(from: width - 1, through: 0, by: -1) {
-                    bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                index += width
-                if let separator {
-                    bytes[index] = UInt8(ascii: separator)
-                    index += 1
-                }
+            func put(_ separator: Unicode.Scalar, _ value: Int64, width: Int) {
+                bytes[index] = UInt8(ascii: separator)
+                index += 1
+                Formatting.writeDigits(value, width: width, into: bytes, at: &index)
             }
-            put(year, width: 4, then: "-")
-            put(month, width: 2, then: "-")
-            put(day, width: 2, then: " ")
-            put(seconds / 3600, width: 2, then: ":")
-            put(seconds / 60 % 60, width: 2, then: ":")
-            put(seconds % 60, width: 2, then: ".")
-            put(dayMillis % 1000, width: 3, then: nil)
+            Formatting.writeDay(days, into: bytes, at: &index)
+            put(" ", seconds / 3600, width: 2)
+            put(":", seconds / 60 % 60, width: 2)
+            put(":", seconds % 60, width: 2)
+            put(".", dayMillis % 1000, width: 3)
             return index
         }
     }

@@ -81,7 +81,6 @@ final class FakeServerProcess: Sendable {
     init() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = []
         var environment = ProcessInfo.processInfo.environment
         environment["SB_BENCH_FAKE_SERVER"] = "1"
         process.environment = environment
