@@ -20,19 +20,18 @@ public final class ResponseCache: Sendable {
         var order: Deque<(key: DigestKey, used: UInt64)> = []
         var clock: UInt64 = 0
         /// Keys the table holds unexpired (read at start, plus every save), with when each
-        /// expires: a miss on a key outside it needs no database read. Entries another process
-        /// adds appear after a restart.
+        /// expires: the table finds an entry by both, and a miss on a key outside it needs no
+        /// database read. Entries another process adds appear after a restart.
         var storedKeys: [DigestKey: Date] = [:]
         /// The same keys by expiry, soonest first (a key saved again appears again, later), so
         /// expired keys leave `storedKeys` as time passes: it holds one TTL's worth of saves.
         var expiries: Deque<(key: DigestKey, expiresAt: Date)> = []
-        /// `false` once `storedKeys` outgrew its cap: every miss then asks the table.
-        var keysComplete = true
     }
 
-    /// Unexpired keys tracked in memory at most (one TTL's worth of distinct questions), before
-    /// misses go back to asking the table.
+    /// Unexpired keys tracked in memory at most (one TTL's worth of distinct questions); beyond
+    /// it the soonest to expire are forgotten early, and their answers asked for anew.
     static let storedKeysCap = 200_000
+    private let keysCap: Int
 
     /// Entries kept in memory; the table holds the rest until they expire.
     public static let memoryCapacity = 1_000
@@ -45,14 +44,20 @@ public final class ResponseCache: Sendable {
 
     /// A cache with time to live `ttl` seconds over `store` (memory only when `nil`).
     /// With a `writer`, new entries and hit counts are written behind the request.
-    public init(store: SQLiteStore?, ttl: TimeInterval, writer: WriteBehindQueue? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public convenience init(store: SQLiteStore?, ttl: TimeInterval, writer: WriteBehindQueue? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(store: store, ttl: ttl, writer: writer, clock: clock, keysCap: Self.storedKeysCap)
+    }
+
+    /// `keysCap`: unexpired keys tracked at most (``storedKeysCap`` but in tests).
+    init(store: SQLiteStore?, ttl: TimeInterval, writer: WriteBehindQueue?, clock: @escaping @Sendable () -> Date, keysCap: Int) {
         self.store = store
+        self.keysCap = keysCap
         self.writer = writer
         self.ttl = ttl
         self.clock = clock
         let keys = (try? store?.cachedKeys(now: clock())) ?? []
         state.withLock { state in
-            for (key, expiresAt) in keys { Self.track(DigestKey(key), expiresAt: expiresAt, in: &state) }
+            for (key, expiresAt) in keys { _ = Self.track(DigestKey(key), expiresAt: expiresAt, cap: keysCap, in: &state) }
         }
     }
 
@@ -96,26 +101,26 @@ public final class ResponseCache: Sendable {
     public func lookup(_ text: String) -> CachedResponse? {
         let key = DigestKey(text)
         let now = clock()
-        let (memory, stored): (CachedResponse?, Bool) = state.withLock { state in
+        let (memory, stored): (CachedResponse?, Date?) = state.withLock { state in
             guard let entry = state.entries[key]?.entry else {
-                return (nil, !state.keysComplete || (state.storedKeys[key].map { $0 > now } ?? false))
+                return (nil, state.storedKeys[key].flatMap { $0 > now ? $0 : nil })
             }
             guard entry.expiresAt > now else {
                 state.entries.removeValue(forKey: key)
                 state.storedKeys.removeValue(forKey: key)
-                return (nil, false)
+                return (nil, nil)
             }
             Self.use(entry, key: key, in: &state)
-            return (entry, true)
+            return (entry, nil)
         }
         if let memory {
-            countHit(text)
+            countHit(text, expiresAt: memory.expiresAt)
             return memory
         }
-        guard stored, let stored = try? store?.cachedResponse(key: text, now: now) else { return nil }
-        remember(stored, key: key)
-        countHit(text)
-        return stored
+        guard let stored, let entry = try? store?.cachedResponse(key: text, expiresAt: stored) else { return nil }
+        remember(entry, key: key)
+        countHit(text, expiresAt: entry.expiresAt)
+        return entry
     }
 
     /// Stores a complete answer.
@@ -124,42 +129,47 @@ public final class ResponseCache: Sendable {
         let entry = CachedResponse(
             text: response.text, provider: provider, model: response.model, promptTokens: response.usage.promptTokens,
             outputTokens: response.usage.outputTokens, costUSD: costUSD, createdAt: now, expiresAt: now.addingTimeInterval(ttl))
-        remember(entry, key: DigestKey(key))
+        // The same question answered twice at once is saved twice: the first row goes.
+        let replacing = remember(entry, key: DigestKey(key))
         // A cache that cannot persist still works from memory.
         if let writer {
-            writer.enqueue(.cacheEntry(entry, key: key))
+            writer.enqueue(.cacheEntry(entry, key: key, replacing: replacing))
         } else {
-            try? store?.saveCachedResponse(entry, key: key)
+            try? store?.saveCachedResponse(entry, key: key, replacing: replacing)
         }
     }
 
-    private func countHit(_ key: String) {
+    private func countHit(_ key: String, expiresAt: Date) {
         if let writer {
-            writer.enqueue(.cacheHit(key: key))
+            writer.enqueue(.cacheHit(key: key, expiresAt: expiresAt))
         } else {
-            try? store?.recordCacheHit(key: key)
+            try? store?.recordCacheHit(key: key, expiresAt: expiresAt)
         }
     }
 
-    private func remember(_ entry: CachedResponse, key: DigestKey) {
+    /// Keeps `entry` in memory and notes that the table holds it; returns the expiry the key
+    /// was stored with until now, if any.
+    @discardableResult
+    private func remember(_ entry: CachedResponse, key: DigestKey) -> Date? {
         let now = clock()
-        state.withLock { state in
+        return state.withLock { state in
             Self.forgetExpiredKeys(before: now, in: &state)
-            Self.track(key, expiresAt: entry.expiresAt, in: &state)
+            let previous = Self.track(key, expiresAt: entry.expiresAt, cap: keysCap, in: &state)
             Self.use(entry, key: key, in: &state)
+            return previous
         }
     }
 
-    /// Notes that the table holds `key` until `expiresAt`.
-    private static func track(_ key: DigestKey, expiresAt: Date, in state: inout State) {
-        guard state.keysComplete else { return }
-        state.storedKeys[key] = expiresAt
+    /// Notes that the table holds `key` until `expiresAt`; returns the expiry it had before.
+    private static func track(_ key: DigestKey, expiresAt: Date, cap: Int, in state: inout State) -> Date? {
+        let previous = state.storedKeys.updateValue(expiresAt, forKey: key)
+        guard previous != expiresAt else { return nil }
         state.expiries.append((key, expiresAt))
-        if state.storedKeys.count > storedKeysCap {
-            state.storedKeys = [:]
-            state.expiries = []
-            state.keysComplete = false
+        // Past the cap, the keys soonest to expire are forgotten first.
+        while state.storedKeys.count > cap, let oldest = state.expiries.popFirst() {
+            if state.storedKeys[oldest.key] == oldest.expiresAt { state.storedKeys.removeValue(forKey: oldest.key) }
         }
+        return previous
     }
 
     /// Drops keys whose entries have expired (the table deletes those rows too). Entries are
@@ -172,8 +182,8 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    /// Distinct unexpired keys known to be in the table (`nil` once past the cap).
-    var storedKeyCount: Int? { state.withLock { $0.keysComplete ? $0.storedKeys.count : nil } }
+    /// Distinct unexpired keys known to be in the table.
+    var storedKeyCount: Int { state.withLock { $0.storedKeys.count } }
 
     /// Marks `key` most recently used, holding `entry`, and evicts the least recently used beyond
     /// ``memoryCapacity``.

@@ -26,10 +26,14 @@ public struct CachedResponse: Sendable, Hashable {
 }
 
 extension SQLiteStore {
-    /// The unexpired answer stored under `key`, if any.
-    public func cachedResponse(key: String, now: Date) throws(StoreError) -> CachedResponse? {
+    // Rows are found by expiry and key together: the table is in save order with an index on
+    // the expiry only (no B-tree keyed by a random digest to rewrite on every save), and the
+    // cache knows each unexpired key's expiry (`cachedKeys`, then every save).
+
+    /// The answer stored under `key` with expiry `expiresAt`, if it is still there.
+    public func cachedResponse(key: String, expiresAt: Date) throws(StoreError) -> CachedResponse? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cache_entries WHERE key = ? AND expires_at > ?"), arguments: [key, now]).map { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cache_entries WHERE expires_at = ? AND key = ?"), arguments: [StoredValues.value(expiresAt), key]).map { row in
                 CachedResponse(
                     text: row["response"], provider: row["provider"], model: row["model"], promptTokens: row["input_tokens"],
                     outputTokens: row["output_tokens"], costUSD: row["cost_usd"], createdAt: row["created_at"], expiresAt: row["expires_at"])
@@ -37,11 +41,12 @@ extension SQLiteStore {
         }
     }
 
-    /// Stores an answer, replacing any under the same key, and drops expired entries.
-    public func saveCachedResponse(_ response: CachedResponse, key: String) throws(StoreError) {
+    /// Stores an answer and drops expired entries. `replacing`: the expiry of the entry already
+    /// stored under the same key, which goes.
+    public func saveCachedResponse(_ response: CachedResponse, key: String, replacing: Date? = nil) throws(StoreError) {
         try write { db in
             try Self.deleteExpiredCacheEntries(at: response.createdAt, in: db)
-            try Self.insertCacheEntry(response, key: key, in: db)
+            try Self.insertCacheEntry(response, key: key, replacing: replacing, in: db)
         }
     }
 
@@ -50,9 +55,12 @@ extension SQLiteStore {
         try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").run([StoredValues.value(date)], in: db)
     }
 
-    static func insertCacheEntry(_ response: CachedResponse, key: String, in db: Database) throws {
+    static func insertCacheEntry(_ response: CachedResponse, key: String, replacing: Date?, in db: Database) throws {
+        if let replacing {
+            try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at = ? AND key = ?").run([StoredValues.value(replacing), key.databaseValue], in: db)
+        }
         try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
+                INSERT INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """).run([
                 key.databaseValue, response.provider.databaseValue, response.model.databaseValue, response.text.databaseValue,
@@ -61,20 +69,24 @@ extension SQLiteStore {
             ], in: db)
     }
 
-    /// Counts a hit on an entry.
-    public func recordCacheHit(key: String) throws(StoreError) {
-        try write { db in try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").execute(arguments: [key]) }
+    /// Counts a hit on the entry stored under `key` with expiry `expiresAt`.
+    public func recordCacheHit(key: String, expiresAt: Date) throws(StoreError) {
+        try write { db in try Self.countCacheHit(key: key, expiresAt: expiresAt, in: db) }
+    }
+
+    static func countCacheHit(key: String, expiresAt: Date, in db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE expires_at = ? AND key = ?").run([StoredValues.value(expiresAt), key.databaseValue], in: db)
     }
 
     /// The keys of the unexpired entries with when each expires, soonest first.
     public func cachedKeys(now: Date) throws(StoreError) -> [(key: String, expiresAt: Date)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT key, expires_at FROM cache_entries WHERE expires_at > ? ORDER BY expires_at", arguments: [now]).map { ($0["key"], $0["expires_at"]) }
+            try Row.fetchAll(db, sql: "SELECT key, expires_at FROM cache_entries WHERE expires_at > ? ORDER BY expires_at", arguments: [StoredValues.value(now)]).map { ($0["key"], $0["expires_at"]) }
         }
     }
 
     /// How many unexpired entries the cache holds.
     public func cacheEntryCount(now: Date) throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?", arguments: [now]) ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?", arguments: [StoredValues.value(now)]) ?? 0 }
     }
 }

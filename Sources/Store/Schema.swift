@@ -45,6 +45,29 @@ extension SQLiteStore {
             try db.drop(index: "usage_by_provider_time")
             try db.drop(index: "usage_by_user_time")
         }
+        migrator.registerMigration("v6-cache-entries-in-save-order") { db in
+            // Keyed by a SHA-256 digest, every saved answer went to a random place in the key's
+            // B-tree, so each batch of saves rewrote a page per answer. Rows now go in the order
+            // they are saved, found by their expiry (indexed, in save order too) and key, both of
+            // which the cache keeps in memory for every unexpired entry.
+            try db.create(table: "cache_entries_v6") { t in
+                t.column("key", .text).notNull()
+                t.column("provider", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("response", .text).notNull()
+                t.column("input_tokens", .integer).notNull()
+                t.column("output_tokens", .integer).notNull()
+                t.column("cost_usd", .double).notNull()
+                t.column("hits", .integer).notNull().defaults(to: 0)
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+            }
+            let columns = "key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at"
+            try db.execute(sql: "INSERT INTO cache_entries_v6 (\(columns)) SELECT \(columns) FROM cache_entries ORDER BY expires_at")
+            try db.drop(table: "cache_entries")
+            try db.rename(table: "cache_entries_v6", to: "cache_entries")
+            try db.create(index: "cache_entries_by_expiry", on: "cache_entries", columns: ["expires_at"])
+        }
         return migrator
     }
 

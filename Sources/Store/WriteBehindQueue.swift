@@ -14,8 +14,10 @@ public final class WriteBehindQueue: Sendable {
     /// One pending write.
     public enum Item: Sendable {
         case usage(UsageRecord)
-        case cacheEntry(CachedResponse, key: String)
-        case cacheHit(key: String)
+        /// `replacing`: the expiry of the entry already stored under the key, which goes.
+        case cacheEntry(CachedResponse, key: String, replacing: Date?)
+        /// A hit on the entry stored under `key` with expiry `expiresAt`.
+        case cacheHit(key: String, expiresAt: Date)
         case error(source: String, kind: String?, message: String, at: Date)
     }
 
@@ -152,14 +154,14 @@ public final class WriteBehindQueue: Sendable {
                 switch item {
                 case .usage(let record):
                     try SQLiteStore.insert(record, in: db)
-                case .cacheEntry(let response, let key):
+                case .cacheEntry(let response, let key, let replacing):
                     if !expiredRemoved {
                         expiredRemoved = true
                         try SQLiteStore.deleteExpiredCacheEntries(at: response.createdAt, in: db)
                     }
-                    try SQLiteStore.insertCacheEntry(response, key: key, in: db)
-                case .cacheHit(let key):
-                    try db.cachedStatement(sql: "UPDATE cache_entries SET hits = hits + 1 WHERE key = ?").run([key.databaseValue], in: db)
+                    try SQLiteStore.insertCacheEntry(response, key: key, replacing: replacing, in: db)
+                case .cacheHit(let key, let expiresAt):
+                    try SQLiteStore.countCacheHit(key: key, expiresAt: expiresAt, in: db)
                 case .error(let source, let kind, let message, let at):
                     try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([source.databaseValue, StoredValues.value(kind), message.databaseValue, StoredValues.value(at)], in: db)
                 }

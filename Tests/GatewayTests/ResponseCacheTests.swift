@@ -92,6 +92,40 @@ import TestSupport
         #expect(reopened.lookup("late7") != nil && reopened.lookup("early2") == nil)
     }
 
+    /// Two identical requests answered at once both save: the table keeps one row, and a hit
+    /// after a restart (from the table) is counted on it.
+    @Test func savingAKeyAgainReplacesItsRowAndHitsAreCountedOnIt() throws {
+        let writer = WriteBehindQueue(store: store)
+        defer { writer.stop() }
+        let clock = clock
+        let cache = ResponseCache(store: store, ttl: 60, writer: writer, clock: { clock.now })
+        cache.save(Self.answer, provider: "openai", costUSD: 0.001, key: "same")
+        clock.advance(1)
+        cache.save(Self.answer, provider: "openai", costUSD: 0.002, key: "same")
+        #expect(writer.flush())
+        #expect(try store.cacheEntryCount(now: clock.now) == 1)
+        let reopened = ResponseCache(store: try SQLiteStore(path: directory.file("db.sqlite3")), ttl: 60, writer: writer, clock: { clock.now })
+        #expect(reopened.lookup("same")?.costUSD == 0.002)
+        #expect(reopened.lookup("same") != nil)  // from memory now
+        #expect(writer.flush())
+        #expect(try store.read { db in try Int.fetchAll(db, sql: "SELECT hits FROM cache_entries") } == [2])
+    }
+
+    /// Past its cap on tracked keys the cache forgets the keys soonest to expire (their answers
+    /// are asked for anew), not every key.
+    @Test func pastTheKeyCapTheSoonestToExpireAreForgotten() throws {
+        let clock = clock
+        let cache = ResponseCache(store: store, ttl: 60, writer: nil, clock: { clock.now }, keysCap: 3)
+        for key in ["a", "b", "c", "d"] {
+            cache.save(Self.answer, provider: "openai", costUSD: 0, key: key)
+            clock.advance(1)
+        }
+        #expect(cache.storedKeyCount == 3)
+        let reopened = ResponseCache(store: store, ttl: 60, writer: nil, clock: { clock.now }, keysCap: 3)
+        #expect(reopened.lookup("a") == nil, "forgotten: the soonest to expire")
+        #expect(reopened.lookup("b") != nil && reopened.lookup("d") != nil)
+    }
+
     @Test func memoryIsBoundedAndLeastRecentlyUsedGoesFirst() {
         let cache = ResponseCache(store: nil, ttl: 60)
         for index in 0..<ResponseCache.memoryCapacity {

@@ -12,7 +12,7 @@ import TestSupport
         let path = directory.file("nested/deeper/switchboard.sqlite3")
         let store = try SQLiteStore(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order"])
         let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let synchronous = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
@@ -36,13 +36,54 @@ import TestSupport
         }
     }
 
+    /// Cache rows are found by expiry and key along the expiry index (the table has no index on
+    /// the key: a digest would put every save at a random place in it), and expired rows go
+    /// along the same index.
+    @Test func cacheRowsAreFoundAndSweptAlongTheExpiryIndex() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.file("db.sqlite3"))
+        for sql in ["SELECT * FROM cache_entries WHERE expires_at = ? AND key = ?", "DELETE FROM cache_entries WHERE expires_at <= ?"] {
+            let plan = try store.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql.replacingOccurrences(of: "?", with: "'x'")).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.hasPrefix("SEARCH cache_entries USING INDEX cache_entries_by_expiry") }, "\(plan)")
+        }
+    }
+
+    /// A database from before v6 (cache rows keyed by their digest) keeps its cache entries,
+    /// found as before, with their hit counts.
+    @Test func upgradingKeepsCacheEntries() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("db.sqlite3")
+        let created = Date(timeIntervalSince1970: 1_795_960_740)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v5-usage-by-time-only")
+            try queue.write { db in
+                for (key, expiry) in [("k2", 120.0), ("k1", 60.0)] {
+                    try db.execute(
+                        sql: "INSERT INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at) VALUES (?, 'openai', 'gpt-4o-mini', ?, 10, 5, 0.001, 3, ?, ?)",
+                        arguments: [key, "answer \(key)", created, created.addingTimeInterval(expiry)])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations().last == "v6-cache-entries-in-save-order")
+        let keys = try store.cachedKeys(now: created)
+        #expect(keys.map(\.key) == ["k1", "k2"], "soonest to expire first")
+        #expect(try store.cachedResponse(key: "k2", expiresAt: keys[1].expiresAt)?.text == "answer k2")
+        #expect(try store.cachedResponse(key: "k2", expiresAt: keys[0].expiresAt) == nil, "the expiry is part of the address")
+        try store.recordCacheHit(key: "k1", expiresAt: keys[0].expiresAt)
+        #expect(try store.read { db in try Int.fetchAll(db, sql: "SELECT hits FROM cache_entries ORDER BY key") } == [4, 3])
+    }
+
     @Test func reopeningKeepsDataAndDoesNotMigrateTwice() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("db.sqlite3")
         try SQLiteStore(path: path).saveProviderOverrides(ProviderOverrides(enabled: false, dailyQuotaUSD: 5), for: "openai")
         let reopened = try SQLiteStore(path: path)
         #expect(try reopened.providerOverrides()["openai"] == ProviderOverrides(enabled: false, dailyQuotaUSD: 5))
-        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only"])
+        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order"])
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
