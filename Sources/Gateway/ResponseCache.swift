@@ -204,18 +204,53 @@ public final class ResponseCache: Sendable {
     public var memoryCount: Int { state.withLock { $0.entries.count } }
 }
 
-/// A cache key in the cache's tables. Keys are SHA-256 digests in hex, as random in their first
-/// 16 characters as in all 64, so only those are hashed (equality still compares the whole key):
-/// every request hashes its key half a dozen times across the tables.
+/// A cache key in the cache's tables: the 256 bits of its SHA-256 digest, held inline (no string
+/// to retain, compare or hash on every use, and none kept per tracked key). Keys that are not
+/// hex digests (tests name theirs) are hashed to one.
 struct DigestKey: Hashable {
-    let text: String
+    let a, b, c, d: UInt64
 
-    init(_ text: String) { self.text = text }
-
-    func hash(into hasher: inout Hasher) {
+    init(_ text: String) {
         var text = text
-        text.withUTF8 { bytes in hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(16)))) }
+        let parsed: DigestKey? = text.withUTF8 { bytes in
+            guard bytes.count == 64 else { return nil }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            for index in 0..<64 {
+                let byte = bytes[index]
+                let nibble: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                let value = UInt64(nibble) << UInt64(60 - 4 * (index % 16))
+                switch index / 16 {
+                case 0: words.0 |= value
+                case 1: words.1 |= value
+                case 2: words.2 |= value
+                default: words.3 |= value
+                }
+            }
+            return DigestKey(a: words.0, b: words.1, c: words.2, d: words.3)
+        }
+        if let parsed {
+            self = parsed
+        } else {
+            var hasher = SHA256()
+            hasher.update(data: Array(text.utf8))
+            let digest = Array(hasher.finalize())
+            func word(_ offset: Int) -> UInt64 { digest[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+            self.init(a: word(0), b: word(8), c: word(16), d: word(24))
+        }
     }
 
-    static func == (a: DigestKey, b: DigestKey) -> Bool { a.text == b.text }
+    private init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
+        (self.a, self.b, self.c, self.d) = (a, b, c, d)
+    }
+
+    /// Digests are uniformly random: two words are as good a hash as four.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(a)
+        hasher.combine(b)
+    }
 }

@@ -13,11 +13,17 @@ public final class CurlHTTPClient: HTTPTransport {
         public var caFile: String?
         /// Largest body accepted; a larger one fails with `responseTooLarge`.
         public var maxResponseBytes: Int
+        /// Idle connections kept open for reuse (each closes after libcurl's idle age, 118 s).
+        /// libcurl's own default is four per transfer in flight, so a burst's connections were
+        /// closed as soon as the burst thinned out, and the next burst connected (and, to a
+        /// provider, shook hands over TLS) all over again.
+        public var idleConnections: Int
 
         /// Creates options.
-        public init(caFile: String? = nil, maxResponseBytes: Int = 64 << 20) {
+        public init(caFile: String? = nil, maxResponseBytes: Int = 64 << 20, idleConnections: Int = 128) {
             self.caFile = caFile
             self.maxResponseBytes = maxResponseBytes
+            self.idleConnections = idleConnections
         }
     }
 
@@ -96,6 +102,7 @@ final class CurlLoop: @unchecked Sendable {
         self.options = options
         guard let multi = curl_multi_init() else { fatalError("libcurl could not create its multi handle (out of memory)") }
         self.multi = multi
+        sb_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, options.idleConnections)
         let thread = Thread { [self] in run() }
         thread.name = "switchboard-curl"
         thread.start()

@@ -6,7 +6,8 @@ import Synchronization
 /// Writes that need not hold up an answer — usage rows, cache entries and hits, error-log lines —
 /// queued and written by one background thread, many per transaction.
 ///
-/// A request then costs the database nothing on its path; rows reach the file within milliseconds.
+/// A request then costs the database nothing on its path; rows reach the file within a twentieth
+/// of a second.
 /// `flush()` waits until everything queued so far is written (before a command exits, in tests).
 /// When a write fails (a full disk), the items stay queued and are retried; nothing is dropped
 /// until ``capacity`` items are waiting, after which the oldest go, and the loss is logged.
@@ -36,8 +37,11 @@ public final class WriteBehindQueue: Sendable {
     }
 
     /// How long the writer gathers items before a transaction, unless someone is flushing: one
-    /// commit for many requests instead of one each.
-    static let batchWindow: TimeInterval = 0.01
+    /// commit for many requests instead of one each. Under load a batch's rows share its fixed
+    /// costs (the transaction, the pages each table's last leaf rewrites): measured with this
+    /// schema on the development machine, 25 requests' rows a commit cost 9.2 µs a request, 100
+    /// cost 7.3, 500 cost 6.0. Busy at 3,000 requests a second, 50 ms gathers 150.
+    static let batchWindow: TimeInterval = 0.05
 
     /// Items kept while the database refuses writes.
     public static let capacity = 100_000

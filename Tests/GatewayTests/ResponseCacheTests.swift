@@ -52,6 +52,22 @@ import TestSupport
         #expect(ResponseCache.key(model: "claude-haiku-4-5", request: Self.request) != base)
     }
 
+    /// Keys are held as their digest's 256 bits: every character of the hex counts (two keys
+    /// one character apart anywhere are different keys), and other text is hashed, not confused.
+    @Test func everyCharacterOfAKeyTellsKeysApart() {
+        let key = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        var variants: Set<DigestKey> = [DigestKey(key)]
+        for position in 0..<64 {
+            var bytes = Array(key.utf8)
+            bytes[position] = bytes[position] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            variants.insert(DigestKey(String(decoding: bytes, as: UTF8.self)))
+        }
+        #expect(variants.count == 65)
+        #expect(DigestKey(key) == DigestKey(String(key)))
+        #expect(DigestKey("k1") == DigestKey("k1") && DigestKey("k1") != DigestKey("k2"))
+        #expect(DigestKey(key.uppercased()) != DigestKey(key), "not a lower-case digest: hashed as text")
+    }
+
     @Test func aSavedAnswerIsFoundUntilItExpires() {
         let cache = cache(ttl: 60)
         let key = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)

@@ -40,6 +40,32 @@ import TestSupport
         #expect(received == ["data: 0\n\n", "data: 1\n\n", "data: 2\n\n"])
     }
 
+    /// Twenty requests at once, then one alone, then twenty at once again: the second burst
+    /// finds the first one's connections still open (libcurl's default keeps four per transfer
+    /// in flight, so the lone request closed most of them).
+    @Test func aBurstsConnectionsOutlastAQuietMoment() async throws {
+        let burst = 20
+        let arrivals = Barrier()
+        let server = try FakeHTTPServer { request, writer in
+            // Each burst's requests are answered only once all of them have arrived, so the
+            // burst holds `burst` connections at once.
+            if request.path != "/quiet" { arrivals.arriveAndWait(group: request.path, count: burst) }
+            writer.respond(status: 200, body: "ok")
+        }
+        func get(_ path: String) async throws {
+            let response = try await client.execute(HTTPRequest(url: server.baseURL + path))
+            _ = try await response.collect(upTo: 100)
+        }
+        for path in ["/first", "/quiet", "/second"] {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<(path == "/quiet" ? 1 : burst) { group.addTask { try await get(path) } }
+                try await group.waitForAll()
+            }
+        }
+        #expect(server.requests.count == 2 * burst + 1)
+        #expect(server.connectionCount == burst)
+    }
+
     @Test func reusesTheConnectionForSequentialRequests() async throws {
         let server = try FakeHTTPServer { _, writer in writer.respond(status: 200, body: "ok") }
         for _ in 0..<5 {
@@ -144,6 +170,22 @@ import TestSupport
         _ = await consumer.result
         // The server notices the closed connection (a write fails): the transfer was aborted.
         #expect(disconnected.waitForOpen(timeout: .seconds(10)))
+    }
+}
+
+/// Holds server threads until a group's last member arrives.
+final class Barrier: Sendable {
+    private let condition = NSCondition()
+    private nonisolated(unsafe) var arrived: [String: Int] = [:]
+
+    /// Waits (up to ten seconds) until `count` callers have arrived in `group`.
+    func arriveAndWait(group: String, count: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived[group, default: 0] += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(10)
+        while arrived[group, default: 0] < count, condition.wait(until: deadline) {}
     }
 }
 

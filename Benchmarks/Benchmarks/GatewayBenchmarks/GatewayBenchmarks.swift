@@ -240,6 +240,11 @@ let benchmarks: @Sendable () -> Void = {
         let name = "gateway vs bare client, concurrency \(concurrency)" + (ownProcess ? ", fake in its own process" : "")
         Benchmark(name, configuration: .init(metrics: metrics, maxIterations: 1)) { benchmark in
             guard let fixture = try? Fixture(caching: true, fakeInItsOwnProcess: ownProcess) else { fatalError("fixture") }
+            // `SB_BENCH_ONLY=bare` or `=gateway`: that path's rounds only, to profile one path.
+            if let only = ProcessInfo.processInfo.environment["SB_BENCH_ONLY"] {
+                for _ in 0..<rounds { _ = await fixture.run(concurrency: concurrency, requests: perRound, path: only == "bare" ? .bare : .gateway) }
+                return
+            }
             for round in 0..<rounds {
                 // Either goes first in turn, so neither gains from its place in the order.
                 let bare, gateway: (samples: [(own: Int, total: Int)], perSecond: Double, cpuPerRequest: Int)
