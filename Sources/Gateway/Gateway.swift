@@ -218,7 +218,7 @@ public final class Gateway: Sendable {
 
     // MARK: - Cache
 
-    private func cachedAnswer(_ request: GatewayRequest, key: String, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayResult? {
+    private func cachedAnswer(_ request: GatewayRequest, key: ResponseCache.Key, decision: RouteDecision, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayResult? {
         guard let hit = cache?.lookup(key) else { return nil }
         // Replayed as a stream, so every channel shows it the way it shows a live answer.
         var firstToken: Duration?
@@ -251,7 +251,7 @@ public final class Gateway: Sendable {
     }
 
     /// `cacheKey`: the chosen model's cache key, when caching is on.
-    private func callModels(_ request: GatewayRequest, routing: RouteRequest, decision: RouteDecision, cacheKey: String?, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
+    private func callModels(_ request: GatewayRequest, routing: RouteRequest, decision: RouteDecision, cacheKey: ResponseCache.Key?, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) async {
         let deadline = started + .seconds(settings.network.requestTimeout)
         var errors: [String] = []
         var shownText = false
@@ -330,7 +330,7 @@ public final class Gateway: Sendable {
 
     private func attemptCall(
         _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, prompt: Int, decision: RouteDecision,
-        cacheKey: String?, started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
+        cacheKey: ResponseCache.Key?, started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
     ) async -> AttemptOutcome {
         let chat = chatRequest(request, model: model)
         let amount = CostCalculator.reservation(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), maxOutputTokens: chat.maxOutputTokens, at: model.price)

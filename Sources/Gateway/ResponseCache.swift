@@ -61,18 +61,42 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// A request's key: its SHA-256 digest, as the 64 hex characters the table stores and as
+    /// the 256 bits the cache's maps hold.
+    public struct Key: Sendable, Hashable {
+        /// The digest in lower-case hex.
+        public let text: String
+        let digest: DigestKey
+
+        /// The key spelled `text` (a stored key; tests name theirs freely).
+        public init(_ text: String) {
+            self.text = text
+            digest = DigestKey(text)
+        }
+
+        init(text: String, digest: DigestKey) {
+            self.text = text
+            self.digest = digest
+        }
+    }
+
     /// The cache key of a request to `model`.
-    public static func key(model: String, request: ChatRequest) -> String {
-        var hasher = SHA256()
-        func feed(_ text: String) {
-            var text = text
-            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+    public static func key(model: String, request: ChatRequest) -> Key {
+        // Length-prefixed fields ("<UTF-8 byte count>:<bytes>"), so no two different requests can
+        // concatenate to the same bytes, gathered into one buffer and hashed at once.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        func decimal(_ value: Int) {
+            if value >= 10 { decimal(value / 10) }
+            bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
         }
         func field(_ text: String) {
-            // Length-prefixed, so no two different requests can concatenate to the same bytes.
-            feed(String(text.utf8.count))
-            feed(":")
-            feed(text)
+            var text = text
+            text.withUTF8 { utf8 in
+                decimal(utf8.count)
+                bytes.append(UInt8(ascii: ":"))
+                bytes.append(contentsOf: utf8)
+            }
         }
         field("v1")
         field(model)
@@ -82,8 +106,8 @@ public final class ResponseCache: Sendable {
             field(message.role.rawValue)
             field(message.content)
         }
-        return hasher.finalize().withUnsafeBytes { digest in
-            String(unsafeUninitializedCapacity: 2 * digest.count) { text in
+        return SHA256.hash(data: bytes).withUnsafeBytes { digest in
+            let text = String(unsafeUninitializedCapacity: 2 * digest.count) { text in
                 var index = 0
                 for byte in digest {
                     text[index] = hexDigits[Int(byte >> 4)]
@@ -92,14 +116,16 @@ public final class ResponseCache: Sendable {
                 }
                 return index
             }
+            return Key(text: text, digest: DigestKey(digest))
         }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The answer stored under `key`, if it has not expired.
-    public func lookup(_ text: String) -> CachedResponse? {
-        let key = DigestKey(text)
+    public func lookup(_ key: Key) -> CachedResponse? {
+        let text = key.text
+        let key = key.digest
         let now = clock()
         let (memory, stored): (CachedResponse?, Date?) = state.withLock { state in
             guard let entry = state.entries[key]?.entry else {
@@ -123,19 +149,27 @@ public final class ResponseCache: Sendable {
         return entry
     }
 
-    /// Stores a complete answer.
+    /// The answer stored under the key spelled `text`, if it has not expired.
+    public func lookup(_ text: String) -> CachedResponse? { lookup(Key(text)) }
+
+    /// Stores a complete answer under the key spelled `key`.
     public func save(_ response: ChatResponse, provider: String, costUSD: Double, key: String) {
+        save(response, provider: provider, costUSD: costUSD, key: Key(key))
+    }
+
+    /// Stores a complete answer.
+    public func save(_ response: ChatResponse, provider: String, costUSD: Double, key: Key) {
         let now = clock()
         let entry = CachedResponse(
             text: response.text, provider: provider, model: response.model, promptTokens: response.usage.promptTokens,
             outputTokens: response.usage.outputTokens, costUSD: costUSD, createdAt: now, expiresAt: now.addingTimeInterval(ttl))
         // The same question answered twice at once is saved twice: the first row goes.
-        let replacing = remember(entry, key: DigestKey(key))
+        let replacing = remember(entry, key: key.digest)
         // A cache that cannot persist still works from memory.
         if let writer {
-            writer.enqueue(.cacheEntry(entry, key: key, replacing: replacing))
+            writer.enqueue(.cacheEntry(entry, key: key.text, replacing: replacing))
         } else {
-            try? store?.saveCachedResponse(entry, key: key, replacing: replacing)
+            try? store?.saveCachedResponse(entry, key: key.text, replacing: replacing)
         }
     }
 
@@ -236,12 +270,14 @@ struct DigestKey: Hashable {
         if let parsed {
             self = parsed
         } else {
-            var hasher = SHA256()
-            hasher.update(data: Array(text.utf8))
-            let digest = Array(hasher.finalize())
-            func word(_ offset: Int) -> UInt64 { digest[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
-            self.init(a: word(0), b: word(8), c: word(16), d: word(24))
+            self = SHA256.hash(data: Array(text.utf8)).withUnsafeBytes { DigestKey($0) }
         }
+    }
+
+    /// The key of a 32-byte digest.
+    init(_ digest: UnsafeRawBufferPointer) {
+        func word(_ offset: Int) -> UInt64 { digest[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        self.init(a: word(0), b: word(8), c: word(16), d: word(24))
     }
 
     private init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {

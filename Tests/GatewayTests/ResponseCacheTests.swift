@@ -28,9 +28,12 @@ import TestSupport
     /// model, answer limit, temperature, then each message's role and text. Stored keys must stay
     /// valid from one version to the next, so the bytes are pinned (digests from Python's hashlib).
     @Test func theKeyIsTheDigestOfItsDocumentedBytes() {
-        #expect(ResponseCache.key(model: "gpt-4o-mini", request: Self.request) == "2b297eb7d430a568982544cae5e34009d6488bdc7c0ce6036725df493fb7a815")
+        #expect(ResponseCache.key(model: "gpt-4o-mini", request: Self.request).text == "2b297eb7d430a568982544cae5e34009d6488bdc7c0ce6036725df493fb7a815")
         let unicode = ChatRequest(model: "gpt-4o-mini", messages: [.system("Élan — ünïcode 👋🏽"), .user("")], temperature: 0.7)
-        #expect(ResponseCache.key(model: "gpt-4o-mini", request: unicode) == "6b8a8b2b47c456c9d9678c5c29486d8567a225c2de5c830e3ff4134e220047e8")
+        #expect(ResponseCache.key(model: "gpt-4o-mini", request: unicode).text == "6b8a8b2b47c456c9d9678c5c29486d8567a225c2de5c830e3ff4134e220047e8")
+        // A long message: its length prefix has more than one digit.
+        let long = ChatRequest(model: "gpt-4o-mini", messages: [.user(String(repeating: "ab", count: 600))], maxOutputTokens: 12345)
+        #expect(ResponseCache.key(model: "gpt-4o-mini", request: long).text == "71bce8b46fb652df7bb1bfd239dbffd95cfd322c76b64b28b337b26682051803")
     }
 
     @Test func theKeyCoversEverythingThatShapesTheAnswer() {
@@ -55,7 +58,9 @@ import TestSupport
     /// Keys are held as their digest's 256 bits: every character of the hex counts (two keys
     /// one character apart anywhere are different keys), and other text is hashed, not confused.
     @Test func everyCharacterOfAKeyTellsKeysApart() {
-        let key = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        let computed = ResponseCache.key(model: "gpt-4o-mini", request: Self.request)
+        #expect(ResponseCache.Key(computed.text) == computed, "a key read back from the table is the key computed")
+        let key = computed.text
         var variants: Set<DigestKey> = [DigestKey(key)]
         for position in 0..<64 {
             var bytes = Array(key.utf8)
