@@ -8,14 +8,30 @@ public enum TokenEncoding: String, Sendable, Hashable, CaseIterable {
     /// until then the cl100k coefficients are used, which count high rather than low.
     case anthropic
 
-    /// The family of a model, by its id.
+    /// The family of a model, by its id (letter case aside).
+    ///
+    /// Compared byte by byte: the router asks for every model it weighs on every request, and
+    /// lower-casing the id and matching it prefix by prefix as `String`s cost more than the rest
+    /// of a model's checks.
     public static func of(model: String) -> TokenEncoding {
-        let id = model.lowercased()
-        if id.hasPrefix("claude") { return .anthropic }
-        if id.hasPrefix("gpt-4o") || id.hasPrefix("gpt-4.1") || id.hasPrefix("gpt-5") || id.hasPrefix("o1") || id.hasPrefix("o3") || id.hasPrefix("o4") || id.hasPrefix("chatgpt-4o") {
-            return .o200k
+        var model = model
+        return model.withUTF8 { id in
+            func starts(with prefix: StaticString) -> Bool {
+                let count = prefix.utf8CodeUnitCount
+                guard id.count >= count else { return false }
+                for index in 0..<count {
+                    let byte = id[index]
+                    let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                    if lowered != prefix.utf8Start[index] { return false }
+                }
+                return true
+            }
+            if starts(with: "claude") { return .anthropic }
+            if starts(with: "gpt-4o") || starts(with: "gpt-4.1") || starts(with: "gpt-5") || starts(with: "o1") || starts(with: "o3") || starts(with: "o4") || starts(with: "chatgpt-4o") {
+                return .o200k
+            }
+            return .cl100k
         }
-        return .cl100k
     }
 }
 

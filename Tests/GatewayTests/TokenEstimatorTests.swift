@@ -52,6 +52,8 @@ import Testing
     @Test(arguments: [
         ("gpt-4o-mini", TokenEncoding.o200k), ("gpt-4-turbo", .cl100k), ("gpt-3.5-turbo", .cl100k),
         ("claude-haiku-4-5", .anthropic), ("llama3.1", .cl100k), ("o3-mini", .o200k),
+        ("GPT-4o-Mini", .o200k), ("Claude-3-Opus", .anthropic), ("gpt-4.1-nano", .o200k), ("gpt-5", .o200k), ("o", .cl100k), ("", .cl100k),
+        ("chatgpt-4o-latest", .o200k), ("gpt-4", .cl100k), ("ö1", .cl100k),
     ])
     func modelsMapToTheirFamily(model: String, encoding: TokenEncoding) {
         #expect(TokenEncoding.of(model: model) == encoding)
