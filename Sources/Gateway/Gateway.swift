@@ -32,6 +32,8 @@ public final class Gateway: Sendable {
     /// Every model a request may go to, and their providers (the catalog and settings are fixed
     /// for the gateway's life).
     let candidates: [ModelEntry]
+    /// The candidates' providers that are configured (the router needs to know only these:
+    /// a model of any other provider is not configured, whatever its budgets).
     private let candidateProviders: [String]
     let breakers: [String: CircuitBreaker]
     let controls: Mutex<Controls>
@@ -76,7 +78,7 @@ public final class Gateway: Sendable {
         }
         self.breakers = breakers
         candidates = Self.candidates(catalog: catalog, settings: settings)
-        candidateProviders = Self.providers(of: candidates)
+        candidateProviders = Self.providers(of: candidates).filter { providers[$0] != nil }
         controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
     }
 
@@ -197,16 +199,17 @@ public final class Gateway: Sendable {
         if request.provider != nil || request.model != nil {
             if let provider = request.provider { entries = entries.filter { $0.provider == provider } }
             if let model = request.model { entries = entries.filter { $0.id == model } }
-            names = Self.providers(of: entries)
+            names = Self.providers(of: entries).filter { providers[$0] != nil }
         }
         let (overrides, pin) = controls.withLock { ($0.overrides, $0.pinnedModel) }
         let room = ledger.headroom(providers: names, user: request.user)
+        // A provider left out is not configured (see `candidateProviders`).
         var statuses: [String: ProviderStatus] = [:]
         for name in names {
             let breaker = breakers[name]?.status
             let headroom = room.byProvider[name]
             statuses[name] = ProviderStatus(
-                configured: providers[name] != nil, enabled: overrides[name]?.enabled ?? true,
+                configured: true, enabled: overrides[name]?.enabled ?? true,
                 circuit: breaker?.state ?? .closed, probeAt: breaker?.probeAt,
                 hourlyHeadroom: headroom?.providerHourly ?? 0, dailyHeadroom: headroom?.providerDaily ?? 0)
         }

@@ -40,6 +40,7 @@ public struct ModelHealth: Sendable, Hashable {
 /// Everything a routing decision depends on, gathered by the Gateway so the router stays pure.
 public struct RoutingContext: Sendable {
     public var catalog: [ModelEntry]
+    /// By name; a provider not in it is not configured.
     public var providers: [String: ProviderStatus]
     public var health: [String: ModelHealth]
     /// USD left under the global daily limit and the user's daily budget (`nil`: no user budget).

@@ -18,6 +18,10 @@ import TestSupport
         #expect(abs(result.costUSD - 0.0004032) < 1e-10)
         guard case .routed(let decision) = events.first else { Issue.record("first event is not the route"); return }
         #expect(decision.reason.contains("cheapest adequate"))
+        // Both providers are configured; the demo provider is not (and its model says so).
+        let reasons = Dictionary(decision.losers.map { ($0.model, $0.reason) }, uniquingKeysWith: { a, _ in a })
+        #expect(reasons["switchboard-demo"] == "demo not configured")
+        #expect(reasons["claude-haiku-4-5"]?.hasPrefix("lost on") == true)
 
         let row = try #require(try h.store.recentUsage(limit: 1).first)
         #expect(row.outcome == .ok && row.provider == "openai" && row.model == "gpt-4o-mini")
