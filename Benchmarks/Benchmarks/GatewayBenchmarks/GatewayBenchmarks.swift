@@ -228,9 +228,10 @@ let benchmarks: @Sendable () -> Void = {
         // Short rounds, many of them: the machine's speed drifts over seconds, and each ratio
         // compares two rounds run back to back.
         let perRound = concurrency == 1 ? 200 : 500
-        // Twenty pairs where the throughput target is: one pair's ratio moves by several points
-        // with the machine's drift, so the median needs many.
-        let rounds = concurrency == 1 ? 6 : concurrency == 100 ? 20 : 10
+        // Forty pairs where the throughput target is: one pair's ratio moves by ten points and
+        // more with the machine's drift (the middle half of twenty spanned 80–100 %), and the
+        // median of twenty still moved by ±3 points from run to run.
+        let rounds = concurrency == 1 ? 6 : concurrency == 100 ? 40 : 10
         let metrics: [BenchmarkMetric] = [
             .wallClock, .custom("bare latency µs"), .custom("gateway latency µs"), .custom("own time µs"),
             .custom("bare requests/s", polarity: .prefersLarger), .custom("gateway requests/s", polarity: .prefersLarger),
