@@ -56,18 +56,33 @@ extension SQLiteStore {
     }
 
     static func insertCacheEntry(_ response: CachedResponse, key: String, replacing: Date?, in db: Database) throws {
-        if let replacing {
-            try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at = ? AND key = ?").run([StoredValues.value(replacing), key.databaseValue], in: db)
-        }
-        try db.cachedStatement(sql: """
-                INSERT INTO cache_entries (key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                """).run([
-                key.databaseValue, response.provider.databaseValue, response.model.databaseValue, response.text.databaseValue,
-                response.promptTokens.databaseValue, response.outputTokens.databaseValue, response.costUSD.databaseValue,
-                StoredValues.value(response.createdAt), StoredValues.value(response.expiresAt),
-            ], in: db)
+        if let replacing { try deleteCacheEntry(key: key, expiresAt: replacing, in: db) }
+        try insertCacheEntries(CollectionOfOne((response, key)), in: db)
     }
+
+    static func deleteCacheEntry(key: String, expiresAt: Date, in db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at = ? AND key = ?").run([StoredValues.value(expiresAt), key.databaseValue], in: db)
+    }
+
+    /// Stores answers, several a statement.
+    static func insertCacheEntries(_ entries: some Collection<(response: CachedResponse, key: String)>, in db: Database) throws {
+        try insertRows(entries, statements: cacheInserts, in: db) { entry, values in
+            let response = entry.response
+            values.append(entry.key.databaseValue)
+            values.append(response.provider.databaseValue)
+            values.append(response.model.databaseValue)
+            values.append(response.text.databaseValue)
+            values.append(response.promptTokens.databaseValue)
+            values.append(response.outputTokens.databaseValue)
+            values.append(response.costUSD.databaseValue)
+            values.append(StoredValues.value(response.createdAt))
+            values.append(StoredValues.value(response.expiresAt))
+        }
+    }
+
+    private static let cacheInserts = InsertStatements(
+        table: "cache_entries", columns: "key, provider, model, response, input_tokens, output_tokens, cost_usd, hits, created_at, expires_at",
+        row: "(?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
 
     /// Counts a hit on the entry stored under `key` with expiry `expiresAt`.
     public func recordCacheHit(key: String, expiresAt: Date) throws(StoreError) {

@@ -89,20 +89,40 @@ extension SQLiteStore {
     }
 
     static func insert(_ record: UsageRecord, in db: Database) throws {
-        try db.cachedStatement(sql: """
-                INSERT INTO usage (request_id, conversation_id, user_id, provider, model, input_tokens, output_tokens,
-                    cache_read_tokens, cache_write_tokens, cost_usd, cost_estimated, latency_ms, ttft_ms, cache_hit,
-                    route_reason, outcome, error_kind, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).run([
-                record.requestID.databaseValue, StoredValues.value(record.conversationID), StoredValues.value(record.userID),
-                record.provider.databaseValue, record.model.databaseValue, record.promptTokens.databaseValue, record.outputTokens.databaseValue,
-                record.cacheReadTokens.databaseValue, record.cacheWriteTokens.databaseValue, record.costUSD.databaseValue,
-                record.costEstimated.databaseValue, StoredValues.value(record.latencyMilliseconds), StoredValues.value(record.timeToFirstTokenMilliseconds),
-                record.cacheHit.databaseValue, StoredValues.value(record.routeReason), record.outcome.rawValue.databaseValue,
-                StoredValues.value(record.errorKind), StoredValues.value(record.createdAt),
-            ], in: db)
+        try insert(CollectionOfOne(record), in: db)
     }
+
+    /// Appends usage rows, several a statement.
+    static func insert(_ records: some Collection<UsageRecord>, in db: Database) throws {
+        try insertRows(records, statements: usageInserts, in: db) { record, values in
+            values.append(record.requestID.databaseValue)
+            values.append(StoredValues.value(record.conversationID))
+            values.append(StoredValues.value(record.userID))
+            values.append(record.provider.databaseValue)
+            values.append(record.model.databaseValue)
+            values.append(record.promptTokens.databaseValue)
+            values.append(record.outputTokens.databaseValue)
+            values.append(record.cacheReadTokens.databaseValue)
+            values.append(record.cacheWriteTokens.databaseValue)
+            values.append(record.costUSD.databaseValue)
+            values.append(record.costEstimated.databaseValue)
+            values.append(StoredValues.value(record.latencyMilliseconds))
+            values.append(StoredValues.value(record.timeToFirstTokenMilliseconds))
+            values.append(record.cacheHit.databaseValue)
+            values.append(StoredValues.value(record.routeReason))
+            values.append(record.outcome.rawValue.databaseValue)
+            values.append(StoredValues.value(record.errorKind))
+            values.append(StoredValues.value(record.createdAt))
+        }
+    }
+
+    private static let usageInserts = InsertStatements(
+        table: "usage",
+        columns: """
+            request_id, conversation_id, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, \
+            cache_write_tokens, cost_usd, cost_estimated, latency_ms, ttft_ms, cache_hit, route_reason, outcome, error_kind, created_at
+            """,
+        row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
     /// Settled spend since `start` (cache hits cost nothing and are left out).
     public func spend(since start: Date) throws(StoreError) -> SpendTotals {

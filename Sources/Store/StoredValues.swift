@@ -37,6 +37,41 @@ enum StoredValues {
     static func value<Value: DatabaseValueConvertible>(_ value: Value?) -> DatabaseValue { value?.databaseValue ?? .null }
 }
 
+/// The SQL of `INSERT INTO table (columns) VALUES row, row, …` for one to ``rowsPerStatement`` rows.
+///
+/// A statement's run has fixed costs (cursors opened and closed, the transaction checked, the
+/// rowid sequence read and written) that a row inserted alone pays in full: the write-behind
+/// queue's batches insert their rows several a statement.
+struct InsertStatements: Sendable {
+    static let rowsPerStatement = 8
+    /// By row count less one.
+    let sql: [String]
+
+    init(table: String, columns: String, row: String) {
+        sql = (1...Self.rowsPerStatement).map { count in
+            "INSERT INTO \(table) (\(columns)) VALUES " + Array(repeating: row, count: count).joined(separator: ", ")
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Inserts `rows`, up to ``InsertStatements/rowsPerStatement`` a statement; `values` appends
+    /// one row's values in column order.
+    static func insertRows<Rows: Collection>(
+        _ rows: Rows, statements: InsertStatements, in db: Database, values: (Rows.Element, inout [DatabaseValue]) -> Void
+    ) throws {
+        var bound: [DatabaseValue] = []
+        var index = rows.startIndex
+        while index != rows.endIndex {
+            let end = rows.index(index, offsetBy: InsertStatements.rowsPerStatement, limitedBy: rows.endIndex) ?? rows.endIndex
+            bound.removeAll(keepingCapacity: true)
+            for row in rows[index..<end] { values(row, &bound) }
+            try db.cachedStatement(sql: statements.sql[rows.distance(from: index, to: end) - 1]).run(bound, in: db)
+            index = end
+        }
+    }
+}
+
 extension Statement {
     /// SQLite copies the bytes before the bind call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -126,9 +126,9 @@ public final class WriteBehindQueue: Sendable {
             condition.unlock()
             if batch.isEmpty && stopped { return }
             do {
-                try write(batch)
+                let usage = try write(batch)
                 let handler = onWritten.withLock { $0 }
-                handler(batch.compactMap { if case .usage(let record) = $0 { record } else { nil } })
+                handler(usage)
                 condition.lock()
                 state.withLock { $0.written += UInt64(batch.count) }
                 condition.broadcast()
@@ -150,26 +150,52 @@ public final class WriteBehindQueue: Sendable {
         }
     }
 
-    private func write(_ batch: [Item]) throws(StoreError) {
-        try store.write { db in
-            // Expired cache entries go once a batch, not once an entry.
-            var expiredRemoved = false
-            for item in batch {
-                switch item {
-                case .usage(let record):
-                    try SQLiteStore.insert(record, in: db)
-                case .cacheEntry(let response, let key, let replacing):
-                    if !expiredRemoved {
-                        expiredRemoved = true
-                        try SQLiteStore.deleteExpiredCacheEntries(at: response.createdAt, in: db)
+    /// Writes a batch in one transaction, each table's rows together (several a statement), and
+    /// returns its usage rows.
+    ///
+    /// Only the cache's rows depend on one another: expired entries go first (once a batch),
+    /// then the rows being replaced, then the new entries, then the hits (an entry saved in this
+    /// batch can be hit in it). An entry saved and replaced within the batch is never inserted.
+    private func write(_ batch: [Item]) throws(StoreError) -> [UsageRecord] {
+        var usage: [UsageRecord] = []
+        var entries: [(response: CachedResponse, key: String)] = []
+        var replaced: [(key: String, expiresAt: Date)] = []
+        var hits: [(key: String, expiresAt: Date)] = []
+        var errors: [(source: String, kind: String?, message: String, at: Date)] = []
+        usage.reserveCapacity(batch.count)
+        entries.reserveCapacity(batch.count)
+        for item in batch {
+            switch item {
+            case .usage(let record):
+                usage.append(record)
+            case .cacheEntry(let response, let key, let replacing):
+                if let replacing {
+                    let stamp = StoredValues.text(replacing)
+                    if let pending = entries.lastIndex(where: { $0.key == key && StoredValues.text($0.response.expiresAt) == stamp }) {
+                        entries.remove(at: pending)
+                    } else {
+                        replaced.append((key, replacing))
                     }
-                    try SQLiteStore.insertCacheEntry(response, key: key, replacing: replacing, in: db)
-                case .cacheHit(let key, let expiresAt):
-                    try SQLiteStore.countCacheHit(key: key, expiresAt: expiresAt, in: db)
-                case .error(let source, let kind, let message, let at):
-                    try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([source.databaseValue, StoredValues.value(kind), message.databaseValue, StoredValues.value(at)], in: db)
                 }
+                entries.append((response, key))
+            case .cacheHit(let key, let expiresAt):
+                hits.append((key, expiresAt))
+            case .error(let source, let kind, let message, let at):
+                errors.append((source, kind, message, at))
             }
         }
+        try store.write { db in
+            try SQLiteStore.insert(usage, in: db)
+            if let first = entries.first {
+                try SQLiteStore.deleteExpiredCacheEntries(at: first.response.createdAt, in: db)
+            }
+            for row in replaced { try SQLiteStore.deleteCacheEntry(key: row.key, expiresAt: row.expiresAt, in: db) }
+            try SQLiteStore.insertCacheEntries(entries, in: db)
+            for hit in hits { try SQLiteStore.countCacheHit(key: hit.key, expiresAt: hit.expiresAt, in: db) }
+            for error in errors {
+                try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([error.source.databaseValue, StoredValues.value(error.kind), error.message.databaseValue, StoredValues.value(error.at)], in: db)
+            }
+        }
+        return usage
     }
 }

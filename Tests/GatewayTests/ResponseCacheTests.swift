@@ -130,6 +130,11 @@ import TestSupport
         #expect(reopened.lookup("same") != nil)  // from memory now
         #expect(writer.flush())
         #expect(try store.read { db in try Int.fetchAll(db, sql: "SELECT hits FROM cache_entries") } == [2])
+        // Saved again in a later batch: the stored row is replaced.
+        clock.advance(1)
+        reopened.save(Self.answer, provider: "openai", costUSD: 0.003, key: "same")
+        #expect(writer.flush())
+        #expect(try store.read { db in try Double.fetchAll(db, sql: "SELECT cost_usd FROM cache_entries") } == [0.003])
     }
 
     /// Past its cap on tracked keys the cache forgets the keys soonest to expire (their answers
