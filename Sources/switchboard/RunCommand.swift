@@ -78,10 +78,19 @@ struct BotServices: Sendable {
     /// Runs until cancelled, or until one part fails: the token is refused (``BotAPIError``) or the
     /// server cannot listen (``ServerFailure``); the others are then stopped.
     func run() async throws {
+        // Telegram is told where to post (setWebhook) only once the server listens there: an
+        // update posted earlier would be refused, and Telegram waits before delivering it again.
+        let (listening, listeningNow) = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let bot {
-                group.addTask { [webhookURL] in
-                    if let webhookURL { try await bot.runWebhook(url: webhookURL) } else { try await bot.run() }
+                group.addTask { [webhookURL, server] in
+                    if let webhookURL {
+                        if server != nil { for await _ in listening { break } }
+                        if Task.isCancelled { return }
+                        try await bot.runWebhook(url: webhookURL)
+                    } else {
+                        try await bot.run()
+                    }
                 }
             }
             if let metrics {
@@ -90,11 +99,13 @@ struct BotServices: Sendable {
             if let server {
                 group.addTask {
                     do {
-                        try await server.run()
+                        try await server.run { _ in listeningNow.finish() }
                     } catch where !Task.isCancelled {
                         throw ServerFailure(message: "the HTTP server cannot serve on \(server.address) (SWITCHBOARD_HTTP_LISTEN): \(error)")
                     }
                 }
+            } else {
+                listeningNow.finish()
             }
             // The first part to end (cancelled, refused, failed) ends them all.
             _ = try await group.next()
