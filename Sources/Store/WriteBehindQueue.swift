@@ -69,7 +69,6 @@ public final class WriteBehindQueue: Sendable {
 
     /// Queues a write; returns at once.
     public func enqueue(_ item: Item) {
-        condition.lock()
         let wake = state.withLock { state in
             state.items.append(item)
             state.enqueued += 1
@@ -79,7 +78,12 @@ public final class WriteBehindQueue: Sendable {
             }
             return state.writerIdle
         }
-        if wake { condition.broadcast() }
+        // Only an idle writer needs waking, under the condition's lock: it marks itself idle while
+        // holding that lock and releases it only as it starts to wait, so the wake-up cannot fall
+        // between the two. A writer gathering a batch takes the item when its window ends.
+        guard wake else { return }
+        condition.lock()
+        condition.broadcast()
         condition.unlock()
     }
 
