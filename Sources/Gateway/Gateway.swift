@@ -78,7 +78,7 @@ public final class Gateway: Sendable {
         }
         self.breakers = breakers
         candidates = Self.candidates(catalog: catalog, settings: settings)
-        candidateProviders = Self.providers(of: candidates).filter { providers[$0] != nil }
+        candidateProviders = Self.configuredProviders(of: candidates, among: providers)
         controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
     }
 
@@ -186,10 +186,11 @@ public final class Gateway: Sendable {
         return entries
     }
 
-    /// The providers of `entries`, each once, in order of first appearance.
-    static func providers(of entries: [ModelEntry]) -> [String] {
+    /// The providers of `entries` that are configured (in `providers`), each once, in order of
+    /// first appearance.
+    static func configuredProviders(of entries: [ModelEntry], among providers: [String: any LLMProvider]) -> [String] {
         var names: [String] = []
-        for entry in entries where !names.contains(entry.provider) { names.append(entry.provider) }
+        for entry in entries where providers[entry.provider] != nil && !names.contains(entry.provider) { names.append(entry.provider) }
         return names
     }
 
@@ -199,7 +200,7 @@ public final class Gateway: Sendable {
         if request.provider != nil || request.model != nil {
             if let provider = request.provider { entries = entries.filter { $0.provider == provider } }
             if let model = request.model { entries = entries.filter { $0.id == model } }
-            names = Self.providers(of: entries).filter { providers[$0] != nil }
+            names = Self.configuredProviders(of: entries, among: providers)
         }
         let (overrides, pin) = controls.withLock { ($0.overrides, $0.pinnedModel) }
         let room = ledger.headroom(providers: names, user: request.user)

@@ -200,20 +200,22 @@ public final class ResponseCache: Sendable {
         guard previous != expiresAt else { return nil }
         state.expiries.append((key, expiresAt))
         // Past the cap, the keys soonest to expire are forgotten first.
-        while state.storedKeys.count > cap, let oldest = state.expiries.popFirst() {
-            if state.storedKeys[oldest.key] == oldest.expiresAt { state.storedKeys.removeValue(forKey: oldest.key) }
-        }
+        while state.storedKeys.count > cap, forgetSoonestKey(in: &state) {}
         return previous
     }
 
     /// Drops keys whose entries have expired (the table deletes those rows too). Entries are
     /// saved with one TTL, so expiry order is save order and only the front needs looking at.
     private static func forgetExpiredKeys(before now: Date, in state: inout State) {
-        while let oldest = state.expiries.first, oldest.expiresAt <= now {
-            state.expiries.removeFirst()
-            // Saved again since: the later expiry stands.
-            if state.storedKeys[oldest.key] == oldest.expiresAt { state.storedKeys.removeValue(forKey: oldest.key) }
-        }
+        while let oldest = state.expiries.first, oldest.expiresAt <= now, forgetSoonestKey(in: &state) {}
+    }
+
+    /// Forgets the key soonest to expire; `false` when none is left.
+    private static func forgetSoonestKey(in state: inout State) -> Bool {
+        guard let oldest = state.expiries.popFirst() else { return false }
+        // Saved again since: the later expiry stands.
+        if state.storedKeys[oldest.key] == oldest.expiresAt { state.storedKeys.removeValue(forKey: oldest.key) }
+        return true
     }
 
     /// Distinct unexpired keys known to be in the table.

@@ -46,18 +46,14 @@ extension SQLiteStore {
     public func saveCachedResponse(_ response: CachedResponse, key: String, replacing: Date? = nil) throws(StoreError) {
         try write { db in
             try Self.deleteExpiredCacheEntries(at: response.createdAt, in: db)
-            try Self.insertCacheEntry(response, key: key, replacing: replacing, in: db)
+            if let replacing { try Self.deleteCacheEntry(key: key, expiresAt: replacing, in: db) }
+            try Self.insertCacheEntries(CollectionOfOne((response, key)), in: db)
         }
     }
 
     /// Removes the entries expired at `date`.
     static func deleteExpiredCacheEntries(at date: Date, in db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM cache_entries WHERE expires_at <= ?").run([StoredValues.value(date)], in: db)
-    }
-
-    static func insertCacheEntry(_ response: CachedResponse, key: String, replacing: Date?, in db: Database) throws {
-        if let replacing { try deleteCacheEntry(key: key, expiresAt: replacing, in: db) }
-        try insertCacheEntries(CollectionOfOne((response, key)), in: db)
     }
 
     static func deleteCacheEntry(key: String, expiresAt: Date, in db: Database) throws {

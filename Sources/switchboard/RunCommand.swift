@@ -85,7 +85,7 @@ struct BotServices: Sendable {
             if let bot {
                 group.addTask { [webhookURL, server] in
                     if let webhookURL {
-                        if server != nil { for await _ in listening { break } }
+                        if server != nil { for await _ in listening {} }  // ends when the server listens
                         if Task.isCancelled { return }
                         try await bot.runWebhook(url: webhookURL)
                     } else {
