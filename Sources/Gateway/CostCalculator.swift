@@ -13,9 +13,10 @@ public enum CostCalculator {
             + Double(usage.outputTokens) * price.output
     }
 
-    /// The most a request can cost: its prompt at the input price plus `maxOutputTokens` of output.
-    /// Reserved against budgets before the call and settled to the real cost after.
+    /// The most a request can cost: its prompt at the dearest prompt price (a cache write can cost
+    /// more than plain input) plus `maxOutputTokens` of output. Reserved against budgets before the
+    /// call and settled to the real cost after, which ``UsageCheck`` keeps within it.
     public static func reservation(promptTokens: Int, maxOutputTokens: Int, at price: ModelPrice) -> Double {
-        Double(promptTokens) * price.input + Double(maxOutputTokens) * price.output
+        Double(promptTokens) * max(price.input, price.cacheWrite ?? price.input) + Double(maxOutputTokens) * price.output
     }
 }

@@ -337,7 +337,8 @@ public final class Gateway: Sendable {
         cacheKey: ResponseCache.Key?, started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
     ) async -> AttemptOutcome {
         let chat = chatRequest(request, model: model)
-        let amount = CostCalculator.reservation(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), maxOutputTokens: chat.maxOutputTokens, at: model.price)
+        let bounds = UsageCheck.Bounds(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), outputTokens: chat.maxOutputTokens)
+        let amount = CostCalculator.reservation(promptTokens: bounds.promptTokens, maxOutputTokens: bounds.outputTokens, at: model.price)
         let reservation: BudgetLedger.Reservation
         do {
             reservation = try ledger.reserve(provider: model.provider, user: request.user, amount: amount)
@@ -349,7 +350,7 @@ public final class Gateway: Sendable {
         var firstToken: Duration?
         var restartAnnounced = !restart
         do {
-            let response: ChatResponse
+            var response: ChatResponse
             if request.streaming {
                 var usage: TokenUsage?
                 var stop = StopReason.endTurn
@@ -382,7 +383,9 @@ public final class Gateway: Sendable {
                 emit(.delta(response.text))
                 publishDelta(request, response.text)
             }
-            let cost = CostCalculator.cost(of: response.usage, at: model.price)
+            let usage = checkedUsage(response.usage, of: chat, answer: response.text, within: bounds, provider: model.provider, request: request)
+            response.usage = usage
+            let cost = CostCalculator.cost(of: usage, at: model.price)
             try? ledger.settle(reservation, record: UsageRecord(
                 requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
                 provider: model.provider, model: model.id, promptTokens: response.usage.promptTokens, outputTokens: response.usage.outputTokens,
@@ -403,7 +406,8 @@ public final class Gateway: Sendable {
         } catch {
             let failure = (error as? ProviderError) ?? ProviderError(.malformedResponse, provider: model.provider, message: "\(error)")
             // Text already generated was billed; charge its estimate rather than nothing.
-            let partial = text.isEmpty ? 0 : CostCalculator.cost(of: TokenUsage(promptTokens: prompt, outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: model.id))), at: model.price)
+            let streamed = UsageCheck.checked(TokenUsage(promptTokens: prompt, outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: model.id))), within: bounds, estimate: TokenUsage(promptTokens: prompt, outputTokens: 0))
+            let partial = text.isEmpty ? 0 : CostCalculator.cost(of: streamed, at: model.price)
             try? ledger.settle(reservation, record: UsageRecord(
                 requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
                 provider: model.provider, model: model.id, costUSD: partial, costEstimated: partial > 0,
@@ -416,6 +420,16 @@ public final class Gateway: Sendable {
             logError(source: model.provider, kind: failure.code.rawValue, message: failure.description)
             return .failed(failure, showedText: !text.isEmpty)
         }
+    }
+
+    /// `reported` within `bounds` (see ``UsageCheck``); a report that had to be changed is logged
+    /// with its figures, so the operator can see which provider misreports.
+    private func checkedUsage(_ reported: TokenUsage, of chat: ChatRequest, answer: String, within bounds: UsageCheck.Bounds, provider: String, request: GatewayRequest) -> TokenUsage {
+        let usage = UsageCheck.checked(reported, within: bounds, estimate: TokenUsage.estimated(for: chat, answer: answer))
+        if usage != reported && !reported.isEstimated {
+            logError(source: provider, kind: "implausible_usage", message: "request \(request.id): \(chat.model) reported prompt \(reported.promptTokens), output \(reported.outputTokens), cache read \(reported.cacheReadTokens), cache write \(reported.cacheWriteTokens) tokens; billed as prompt \(usage.promptTokens), output \(usage.outputTokens), cache read \(usage.cacheReadTokens), cache write \(usage.cacheWriteTokens) (at most what was reserved), marked estimated")
+        }
+        return usage
     }
 
     /// Waits until every usage row, cache entry and error-log line so far is in the database

@@ -64,7 +64,7 @@ public struct AnthropicProvider: LLMProvider {
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         http.stream { [self] continuation throws(ProviderError) in
             let response = try await http.send(httpRequest(request, stream: true))
-            try await AnthropicStreamReader(provider: name).read(response, into: continuation, via: http)
+            try await AnthropicStreamReader(provider: name, request: request).read(response, into: continuation, via: http)
         }
     }
 
@@ -78,36 +78,48 @@ public struct AnthropicProvider: LLMProvider {
         let text = content.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }.joined()
         var usage = AnthropicUsage()
         usage.merge(object["usage"])
-        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage.tokenUsage, stopReason: AnthropicStreamReader.stopReason(object["stop_reason"] as? String))
+        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage.tokenUsage(for: request, answer: text), stopReason: AnthropicStreamReader.stopReason(object["stop_reason"] as? String))
     }
 }
 
 /// Anthropic's usage counts: `input_tokens` is only the uncached part of the prompt.
 struct AnthropicUsage {
     var input = 0, output = 0, cacheRead = 0, cacheWrite = 0
+    /// A count that was not a whole number: the usage is estimated instead.
+    var unreadable = false
 
     /// Takes every count present in `value` (later values replace earlier ones: they are cumulative).
     mutating func merge(_ value: Any?) {
         guard let usage = value as? [String: Any] else { return }
-        if let value = usage["input_tokens"] as? Int { input = value }
-        if let value = usage["output_tokens"] as? Int { output = value }
-        if let value = usage["cache_read_input_tokens"] as? Int { cacheRead = value }
-        if let value = usage["cache_creation_input_tokens"] as? Int { cacheWrite = value }
+        do throws(UsageCount.Unreadable) {
+            if let value = try UsageCount.read("input_tokens", in: usage) { input = value }
+            if let value = try UsageCount.read("output_tokens", in: usage) { output = value }
+            if let value = try UsageCount.read("cache_read_input_tokens", in: usage) { cacheRead = value }
+            if let value = try UsageCount.read("cache_creation_input_tokens", in: usage) { cacheWrite = value }
+        } catch {
+            unreadable = true
+        }
     }
 
-    var tokenUsage: TokenUsage {
-        TokenUsage(promptTokens: input + cacheRead + cacheWrite, outputTokens: output, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite)
+    /// The usage of `request` answered with `answer`: as reported, or estimated when unreadable.
+    func tokenUsage(for request: ChatRequest, answer: String) -> TokenUsage {
+        if unreadable { return TokenUsage.estimated(for: request, answer: answer) }
+        // Added with overflow wrapping: absurd reports are bounded by the Gateway, not trapped on here.
+        let prompt = input &+ cacheRead &+ cacheWrite
+        return TokenUsage(promptTokens: prompt, outputTokens: output, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite)
     }
 }
 
 /// Turns an Anthropic event stream into ``ChatStreamEvent``s.
 struct AnthropicStreamReader {
     let provider: String
+    let request: ChatRequest
 
     func read(_ response: HTTPStreamingResponse, into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation, via http: ProviderTransport) async throws(ProviderError) {
         var usage = AnthropicUsage()
         var stopReason: StopReason = .endTurn
         var stopped = false
+        var text = ""
 
         try await http.readEvents(of: response) { event throws(ProviderError) -> Bool in
             guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
@@ -117,8 +129,9 @@ struct AnthropicStreamReader {
             case "message_start":
                 usage.merge((object["message"] as? [String: Any])?["usage"])
             case "content_block_delta":
-                if let delta = object["delta"] as? [String: Any], delta["type"] as? String == "text_delta", let text = delta["text"] as? String, !text.isEmpty {
-                    continuation.yield(.delta(text))
+                if let delta = object["delta"] as? [String: Any], delta["type"] as? String == "text_delta", let piece = delta["text"] as? String, !piece.isEmpty {
+                    text += piece
+                    continuation.yield(.delta(piece))
                 }
             case "message_delta":
                 usage.merge(object["usage"])
@@ -136,7 +149,7 @@ struct AnthropicStreamReader {
         guard stopped else {
             throw ProviderError(.connectionLost, provider: provider, message: "the stream ended before message_stop")
         }
-        continuation.yield(.finished(usage: usage.tokenUsage, stopReason: stopReason))
+        continuation.yield(.finished(usage: usage.tokenUsage(for: request, answer: text), stopReason: stopReason))
     }
 
     static func stopReason(_ reason: String?) -> StopReason {

@@ -117,10 +117,17 @@ struct OpenAIStreamReader {
         continuation.yield(.finished(usage: final, stopReason: stopReason))
     }
 
+    /// The usage reported, `nil` when there is none or it is unreadable (the caller estimates).
     static func usage(_ value: Any?) -> TokenUsage? {
-        guard let usage = value as? [String: Any], let prompt = usage["prompt_tokens"] as? Int else { return nil }
-        let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int ?? 0
-        return TokenUsage(promptTokens: prompt, outputTokens: usage["completion_tokens"] as? Int ?? 0, cacheReadTokens: cached)
+        guard let usage = value as? [String: Any] else { return nil }
+        do throws(UsageCount.Unreadable) {
+            guard let prompt = try UsageCount.read("prompt_tokens", in: usage) else { return nil }
+            let details = usage["prompt_tokens_details"] as? [String: Any] ?? [:]
+            let cached = try UsageCount.read("cached_tokens", in: details) ?? 0
+            return TokenUsage(promptTokens: prompt, outputTokens: try UsageCount.read("completion_tokens", in: usage) ?? 0, cacheReadTokens: cached)
+        } catch {
+            return nil
+        }
     }
 
     static func stopReason(_ reason: String?) -> StopReason {

@@ -36,11 +36,14 @@ public struct FakeLLMScript: Sendable {
     public var cacheWriteTokens: Int
     /// Whether usage is sent at all (compatible servers sometimes omit it).
     public var includeUsage: Bool
+    /// A usage object sent as it is instead of the counts above, as a provider that misreports
+    /// sends it (`{"prompt_tokens": -5000000}`, fractions, strings, `9223372036854775807`).
+    public var rawUsage: String?
     /// How the request fails, if it does.
     public var fault: Fault?
 
     /// A script answering `text` in word-sized chunks.
-    public init(text: String = "Hello from the fake provider.", pace: Duration = .zero, promptTokens: Int = 12, outputTokens: Int = 7, cachedTokens: Int = 0, cacheWriteTokens: Int = 0, includeUsage: Bool = true, fault: Fault? = nil) {
+    public init(text: String = "Hello from the fake provider.", pace: Duration = .zero, promptTokens: Int = 12, outputTokens: Int = 7, cachedTokens: Int = 0, cacheWriteTokens: Int = 0, includeUsage: Bool = true, rawUsage: String? = nil, fault: Fault? = nil) {
         var chunks: [String] = []
         var current = ""
         for character in text {
@@ -58,6 +61,7 @@ public struct FakeLLMScript: Sendable {
         self.cachedTokens = cachedTokens
         self.cacheWriteTokens = cacheWriteTokens
         self.includeUsage = includeUsage
+        self.rawUsage = rawUsage
         self.fault = fault
     }
 

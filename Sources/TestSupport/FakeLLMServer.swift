@@ -137,7 +137,7 @@ public final class FakeLLMServer: Sendable {
                 "choices": [["index": 0, "message": ["role": "assistant", "content": script.text], "finish_reason": "stop"]],
             ]
             if script.includeUsage { body["usage"] = usageObject(script) }
-            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: jsonString(body))
+            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: withRawUsage(jsonString(body), script))
             return
         }
 
@@ -164,7 +164,8 @@ public final class FakeLLMServer: Sendable {
             guard writer.send(line) else { return }
         }
         if includeUsage {
-            _ = event(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": model, "choices": [], "usage": usageObject(script)])
+            let usage = jsonString(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": model, "choices": [], "usage": usageObject(script)])
+            writer.send("data: \(withRawUsage(usage, script))\n\n")
         }
         writer.send("data: [DONE]\n\n")
         writer.end()
@@ -188,10 +189,10 @@ public final class FakeLLMServer: Sendable {
             "cache_read_input_tokens": script.cachedTokens, "cache_creation_input_tokens": script.cacheWriteTokens,
         ]
         guard json["stream"] as? Bool == true else {
-            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: jsonString([
+            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: withRawUsage(jsonString([
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
                 "content": [["type": "text", "text": script.text]], "stop_reason": "end_turn", "stop_sequence": NSNull(), "usage": usage,
-            ]))
+            ]), script))
             return
         }
         writer.head(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
@@ -221,9 +222,33 @@ public final class FakeLLMServer: Sendable {
         var partial = usage
         partial["output_tokens"] = max(1, script.outputTokens / 2)
         _ = event("message_delta", ["type": "message_delta", "delta": ["stop_reason": NSNull(), "stop_sequence": NSNull()], "usage": ["output_tokens": partial["output_tokens"] ?? 0]])
-        _ = event("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn", "stop_sequence": NSNull()], "usage": ["output_tokens": script.outputTokens]])
+        if let raw = script.rawUsage {
+            writer.send("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":\(raw)}\n\n")
+        } else {
+            _ = event("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn", "stop_sequence": NSNull()], "usage": ["output_tokens": script.outputTokens]])
+        }
         _ = event("message_stop", ["type": "message_stop"])
         writer.end()
+    }
+
+    /// `json` with its `usage` object replaced by the script's raw one, if it has one.
+    static func withRawUsage(_ json: String, _ script: FakeLLMScript) -> String {
+        guard let raw = script.rawUsage, let start = json.range(of: "\"usage\":") else { return json }
+        // The usage object is the only value in these bodies that holds a nested object after it.
+        var depth = 0
+        var end = start.upperBound
+        for index in json[start.upperBound...].indices {
+            let character = json[index]
+            if character == "{" { depth += 1 }
+            if character == "}" {
+                depth -= 1
+                if depth == 0 {
+                    end = json.index(after: index)
+                    break
+                }
+            }
+        }
+        return json.replacingCharacters(in: start.upperBound..<end, with: raw)
     }
 
     static func usageObject(_ script: FakeLLMScript) -> [String: Any] {

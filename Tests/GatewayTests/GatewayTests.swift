@@ -10,9 +10,12 @@ import TestSupport
 @Suite struct GatewayTests {
     @Test func answersThroughTheRoutedModelAndRecordsUsage() async throws {
         let h = try GatewayHarness(openAI: FakeLLMScript(text: "Paris is the capital.", promptTokens: 2_000, outputTokens: 300, cachedTokens: 1_024))
-        let events = await h.run(h.request("Capital of France?"))
+        // A prompt of about 2,000 tokens (the fake's report is checked against the estimate).
+        let context = String(repeating: "Some context. ", count: 650)
+        let events = await h.run(GatewayRequest(conversation: .cli("test"), messages: [.system(context), .user("Capital of France?")], maxOutputTokens: 400))
         let result = try #require(h.result(events))
         #expect(!result.hadErrors)
+        #expect(!result.usage.isEstimated, "the report fits what the request could use")
         #expect(result.provider == "openai" && result.model == "gpt-4o-mini")
         #expect(h.text(events) == "Paris is the capital.")
         #expect(abs(result.costUSD - 0.0004032) < 1e-10)
