@@ -40,9 +40,9 @@ public final class MetricsExporter: Sendable {
         case .responseCompleted(let done):
             let model = [("provider", done.provider), ("model", done.model)]
             counter("requests", "total", "Answers completed, by provider, model and cache", model + [("cache", done.fromCache ? "hit" : "miss")]).increment()
-            counter("tokens", "total", "Tokens used, by provider, model and direction", model + [("direction", "input")]).increment(by: Int64(done.inputTokens))
-            counter("tokens", "total", "Tokens used, by provider, model and direction", model + [("direction", "output")]).increment(by: Int64(done.outputTokens))
-            counter("cost", "usd_total", "Spend in USD, by provider and model", model).increment(by: done.costUSD)
+            add(done.inputTokens, to: counter("tokens", "total", "Tokens used, by provider, model and direction", model + [("direction", "input")]))
+            add(done.outputTokens, to: counter("tokens", "total", "Tokens used, by provider, model and direction", model + [("direction", "output")]))
+            add(dollars: done.costUSD, to: counter("cost", "usd_total", "Spend in USD, by provider and model", model))
             if done.fromCache {
                 counter("cache_hits", "total", "Answers served from the response cache", []).increment()
             } else {
@@ -76,13 +76,26 @@ public final class MetricsExporter: Sendable {
         if let bot {
             telegramSeen.withLock { seen in
                 let now = bot.counters.snapshot
-                counter("telegram_updates", "total", "Telegram updates received", []).increment(by: Int64(now.updates - seen.updates))
-                counter("telegram_rate_limited", "total", "429 answers from Telegram", []).increment(by: Int64(now.rateLimited - seen.rateLimited))
-                counter("telegram_webhook_rejected", "total", "Webhook requests refused (wrong secret token, not an update)", []).increment(by: Int64(now.webhookRejected - seen.webhookRejected))
+                add(now.updates - seen.updates, to: counter("telegram_updates", "total", "Telegram updates received", []))
+                add(now.rateLimited - seen.rateLimited, to: counter("telegram_rate_limited", "total", "429 answers from Telegram", []))
+                add(now.webhookRejected - seen.webhookRejected, to: counter("telegram_webhook_rejected", "total", "Webhook requests refused (wrong secret token, not an update)", []))
                 seen = now
             }
         }
         return registry.emitToBuffer()
+    }
+
+    /// Adds `count` to `counter` when it is a count at all: a Prometheus counter traps on a negative
+    /// increment, and nothing a provider reports may stop the process.
+    private func add(_ count: Int, to counter: Counter) {
+        guard count > 0 else { return }
+        counter.increment(by: Int64(count))
+    }
+
+    /// Adds `dollars` to `counter` when it is a finite, positive amount (see ``add(_:to:)``).
+    private func add(dollars: Double, to counter: Counter) {
+        guard dollars.isFinite, dollars > 0 else { return }
+        counter.increment(by: dollars)
     }
 
     private func counter(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Counter {

@@ -1,5 +1,5 @@
 import Core
-import Endpoints
+@testable import Endpoints
 import Foundation
 import HTTP
 import Store
@@ -111,6 +111,22 @@ struct RunningServer {
 }
 
 @Suite struct MetricsEndpointTests {
+    /// A Prometheus counter traps on a negative increment; whatever reaches the bus, the process lives.
+    @Test func impossibleFiguresOnTheBusNeverReachACounter() async throws {
+        let h = try BotHarness(environment: ["LLM_ENABLE_METRICS": "true"])
+        let (bot, gateway, bus) = try h.makeStack()
+        let metrics = MetricsExporter(bus: bus, gateway: gateway, bot: bot)
+        for (tokens, cost) in [(-5_000_000, -60.0), (Int.min, Double.nan), (3, -.infinity), (7, 0.002)] {
+            metrics.record(.responseCompleted(ResponseCompleted(
+                request: .make(), conversation: .cli("m"), provider: "openai", model: "gpt-4o-mini", text: "x", inputTokens: tokens,
+                outputTokens: tokens, costUSD: cost, costIsEstimated: false, fromCache: false, latency: .milliseconds(5), timeToFirstToken: nil)))
+        }
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.contains(#"switchboard_tokens_total{provider="openai",model="gpt-4o-mini",direction="input"} 10"#), "\(text)")
+        #expect(text.contains(#"switchboard_cost_usd_total{provider="openai",model="gpt-4o-mini"} 0.002"#), "\(text)")
+        #expect(text.contains(#"switchboard_requests_total{provider="openai",model="gpt-4o-mini",cache="miss"} 4"#))
+    }
+
     @Test func metricsShowRequestsTokensCostLatencyCircuitsAndTelegram429s() async throws {
         let h = try BotHarness(environment: ["LLM_ENABLE_METRICS": "true"])
         h.telegram.fail("sendMessage", code: 429, description: "Too Many Requests: retry after 1", retryAfter: 1)
