@@ -22,13 +22,16 @@ import TestSupport
         let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Paris is the capital of France.", promptTokens: 2_000, outputTokens: 300, cachedTokens: 1_024))
         let directory = try TemporaryDirectory()
         let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-cli-canary", "OPENAI_BASE_URL": fake.baseURL])
-        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "Capital of France?"])
+        // The fake reports 2,000 prompt tokens, so the question must be about that long:
+        // usage beyond what the request could use is clamped (UsageCheck).
+        let question = "Capital of France? " + String(repeating: "The Seine flows through Paris. ", count: 400).trimmingCharacters(in: .whitespaces)
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", question])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "Paris is the capital of France.\n")
         #expect(result.stderr.contains("openai · gpt-4o-mini · 2000 in / 300 out tokens · $0.000403"))
         let sent = try #require(fake.requests.first?.json)
         #expect(sent["model"] as? String == "gpt-4o-mini")
-        #expect((sent["messages"] as? [[String: String]])?.last?["content"] == "Capital of France?")
+        #expect((sent["messages"] as? [[String: String]])?.last?["content"] == question, "the question reaches the model whole")
         #expect(!result.stdout.contains("sk-cli-canary") && !result.stderr.contains("sk-cli-canary"))
     }
 

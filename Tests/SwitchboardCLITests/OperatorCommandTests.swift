@@ -11,8 +11,10 @@ import TestSupport
         let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Answer.", promptTokens: 2_000, outputTokens: 300, cachedTokens: 1_024))
         let directory = try TemporaryDirectory()
         let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": fake.baseURL])
-        _ = try await runner.run(["chat", "question one"])
-        _ = try await runner.run(["chat", "question one"])  // from the cache
+        // As long as the 2,000 prompt tokens the fake reports (larger usage would be clamped).
+        let question = "Question one. " + String(repeating: "The Seine flows through Paris. ", count: 400).trimmingCharacters(in: .whitespaces)
+        _ = try await runner.run(["chat", question])
+        _ = try await runner.run(["chat", question])  // from the cache
         let stats = try json(try await runner.run(["stats", "--json"]).stdout)
         #expect(stats["requests"] as? Int == 2)
         #expect(stats["success_rate"] as? Double == 1)
