@@ -26,13 +26,21 @@ extension SQLiteStore {
     /// the getUpdates offset past them (polling; `nil` for webhooks). Returns the ids that are new:
     /// an update waiting in the inbox or handled already is not stored again (Telegram delivers
     /// again when its acknowledgement got lost).
-    public func storeIncomingUpdates(_ updates: [(updateID: Int64, payload: Data)], offset: Int64? = nil, at now: Date = Date()) throws(StoreError) -> [Int64] {
+    ///
+    /// `unreadable` updates (ones the bot cannot decode) are quarantined in the same transaction:
+    /// kept raw with the reason, logged, and confirmed, so that they never block the others.
+    public func storeIncomingUpdates(
+        _ updates: [(updateID: Int64, payload: Data)], unreadable: [UnreadableUpdate] = [], offset: Int64? = nil, at now: Date = Date()
+    ) throws(StoreError) -> [Int64] {
         try write { db in
             var stored: [Int64] = []
             for (id, payload) in updates {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM processed_updates WHERE update_id = ?", arguments: [id]) == true { continue }
                 try db.execute(sql: "INSERT OR IGNORE INTO telegram_inbox (update_id, payload, received_at) VALUES (?, ?, ?)", arguments: [id, payload, now])
                 if db.changesCount > 0 { stored.append(id) }
+            }
+            for update in unreadable {
+                try Self.quarantine(update.updateID, payload: update.payload, reason: "unreadable: " + update.reason, attempts: 0, in: db, at: now)
             }
             if let offset {
                 try db.execute(sql: "INSERT INTO telegram_state (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [String(offset)])
@@ -47,4 +55,98 @@ extension SQLiteStore {
             try Row.fetchAll(db, sql: "SELECT update_id, payload FROM telegram_inbox ORDER BY update_id").map { ($0["update_id"], $0["payload"]) }
         }
     }
+
+    /// Counts one more start of handling `updateID` and returns how many there were, this one
+    /// included: more than one means the process stopped while handling it before.
+    public func beginHandling(_ updateID: Int64) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE telegram_inbox SET attempts = attempts + 1 WHERE update_id = ?", arguments: [updateID])
+            return try Int.fetchOne(db, sql: "SELECT attempts FROM telegram_inbox WHERE update_id = ?", arguments: [updateID]) ?? 1
+        }
+    }
+
+    /// Puts an update of the inbox aside (kept with `reason`, logged, marked processed): it is
+    /// never answered automatically again.
+    public func quarantineUpdate(_ updateID: Int64, reason: String, at now: Date = Date()) throws(StoreError) {
+        try write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT payload, attempts FROM telegram_inbox WHERE update_id = ?", arguments: [updateID])
+            try Self.quarantine(updateID, payload: row?["payload"] ?? Data(), reason: reason, attempts: row?["attempts"] ?? 0, in: db, at: now)
+        }
+    }
+
+    /// The updates put aside, newest first.
+    public func quarantinedUpdates(limit: Int = 100) throws(StoreError) -> [QuarantinedUpdate] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT update_id, payload, reason, attempts, quarantined_at FROM telegram_quarantine ORDER BY quarantined_at DESC, update_id DESC LIMIT ?", arguments: [limit]).map {
+                QuarantinedUpdate(updateID: $0["update_id"], payload: $0["payload"], reason: $0["reason"], attempts: $0["attempts"], at: $0["quarantined_at"])
+            }
+        }
+    }
+
+    private static func quarantine(_ id: Int64, payload: Data, reason: String, attempts: Int, in db: Database, at now: Date) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO telegram_quarantine (update_id, payload, reason, attempts, quarantined_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [id, payload, reason, attempts, now])
+        try db.execute(sql: "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", arguments: [id, now])
+        try db.execute(sql: "DELETE FROM telegram_inbox WHERE update_id = ?", arguments: [id])
+        try db.execute(
+            sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES ('telegram', 'quarantined', ?, ?)",
+            arguments: ["update \(id) put aside (\(reason)); kept in telegram_quarantine", now])
+    }
+
+    // MARK: Delivery journal
+
+    /// Records the final text of an update's answer (and the preview message it will replace)
+    /// before it is sent, so that a restart resends that text rather than asking a model again.
+    public func recordAnswer(_ updateID: Int64, text: String, previewMessage: Int?) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE telegram_inbox SET answer = ?, preview_message = ?, delivered_parts = 0 WHERE update_id = ?",
+                arguments: [text, previewMessage, updateID])
+        }
+    }
+
+    /// Records that Telegram accepted the first `parts` messages of the answer.
+    public func recordDeliveredParts(_ updateID: Int64, _ parts: Int) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE telegram_inbox SET delivered_parts = ? WHERE update_id = ?", arguments: [parts, updateID])
+        }
+    }
+
+    /// What was recorded of an update's answer (`nil` before its text was final).
+    public func recordedAnswer(_ updateID: Int64) throws(StoreError) -> RecordedAnswer? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT answer, preview_message, delivered_parts FROM telegram_inbox WHERE update_id = ? AND answer IS NOT NULL", arguments: [updateID]) else { return nil }
+            return RecordedAnswer(text: row["answer"], previewMessage: row["preview_message"], deliveredParts: row["delivered_parts"])
+        }
+    }
+}
+
+/// An update the bot could not decode, as received.
+public struct UnreadableUpdate: Sendable, Hashable {
+    public let updateID: Int64
+    public let payload: Data
+    public let reason: String
+
+    public init(updateID: Int64, payload: Data, reason: String) {
+        self.updateID = updateID
+        self.payload = payload
+        self.reason = reason
+    }
+}
+
+/// An update put aside: unreadable, or its handling stopped the process more than once.
+public struct QuarantinedUpdate: Sendable, Hashable {
+    public let updateID: Int64
+    public let payload: Data
+    public let reason: String
+    public let attempts: Int
+    public let at: Date
+}
+
+/// The final text of an answer and how much of it Telegram accepted.
+public struct RecordedAnswer: Sendable, Hashable {
+    public let text: String
+    public let previewMessage: Int?
+    public let deliveredParts: Int
 }

@@ -68,6 +68,26 @@ extension SQLiteStore {
             try db.rename(table: "cache_entries_v6", to: "cache_entries")
             try db.create(index: "cache_entries_by_expiry", on: "cache_entries", columns: ["expires_at"])
         }
+        migrator.registerMigration("v7-telegram-attempts-and-delivery") { db in
+            // How often handling an update began (one that crashed the process twice is put
+            // aside), and what of its answer was delivered already: after a crash between
+            // sending and confirming, only the parts Telegram has not accepted are sent.
+            try db.alter(table: "telegram_inbox") { t in
+                t.add(column: "attempts", .integer).notNull().defaults(to: 0)
+                t.add(column: "answer", .text)
+                t.add(column: "preview_message", .integer)
+                t.add(column: "delivered_parts", .integer).notNull().defaults(to: 0)
+            }
+            // Updates put aside: unreadable, or their handling crashed the process. Kept for
+            // the operator, never answered automatically.
+            try db.create(table: "telegram_quarantine") { t in
+                t.primaryKey("update_id", .integer)
+                t.column("payload", .blob).notNull()
+                t.column("reason", .text).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("quarantined_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 

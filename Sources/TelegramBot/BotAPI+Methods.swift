@@ -1,3 +1,6 @@
+public import Foundation
+public import Store
+
 /// The Bot API types the bot reads (a subset: unknown fields are ignored).
 public struct TelegramUser: Codable, Sendable, Hashable {
     public let id: Int64
@@ -36,6 +39,33 @@ public struct TelegramUpdate: Codable, Sendable, Hashable {
     public let channel_post: TelegramMessage?
 }
 
+/// One getUpdates answer, update by update.
+public struct UpdateBatch: Sendable {
+    /// The updates decoded, each with its raw JSON (what the inbox keeps).
+    public var updates: [(update: TelegramUpdate, raw: Data)] = []
+    /// Updates with an id that could not be decoded: stored aside and confirmed.
+    public var unreadable: [UnreadableUpdate] = []
+    /// Why elements without even a readable `update_id` were not read.
+    public var withoutID: [String] = []
+
+    /// The highest update id seen, readable or not: the next offset goes past it.
+    public var lastID: Int64? { (updates.map(\.update.update_id) + unreadable.map(\.updateID)).max() }
+
+    /// A decoding error in one line, naming the field (without the content).
+    static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)): missing \(type)"
+        case .keyNotFound(let key, let context): return "\(([path(context)] + [key.stringValue]).filter { !$0.isEmpty }.joined(separator: ".")): missing"
+        case .dataCorrupted(let context): return "not valid JSON" + (context.codingPath.isEmpty ? "" : " at \(path(context))")
+        default: return "\(error)"
+        }
+    }
+}
+
 /// `true` answers (setWebhook, sendChatAction…).
 public typealias BotAPIDone = Bool
 
@@ -51,10 +81,31 @@ extension BotAPI {
     }
 
     /// Long polling: updates after `offset`, waiting up to `timeout` seconds for one.
-    public func getUpdates(offset: Int64?, timeout: Int, limit: Int = 100) async throws(BotAPIError) -> [TelegramUpdate] {
+    ///
+    /// The updates are decoded one by one: one that cannot be read comes back in `unreadable`
+    /// (with its raw text) and never hides the others.
+    public func getUpdates(offset: Int64?, timeout: Int, limit: Int = 100) async throws(BotAPIError) -> UpdateBatch {
         var parameters: [String: any Sendable] = ["timeout": timeout, "limit": limit, "allowed_updates": Self.allowedUpdates]
         if let offset { parameters["offset"] = offset }
-        return try await call("getUpdates", parameters, longPoll: .seconds(timeout))
+        let (scan, result) = try await callForRawResult("getUpdates", parameters, longPoll: .seconds(timeout))
+        guard let elements = scan.elements(of: result) else {
+            throw BotAPIError(.malformed, message: "getUpdates: the result is not a list of updates")
+        }
+        var batch = UpdateBatch()
+        for element in elements {
+            let raw = Data(scan.bytes[element])
+            do {
+                batch.updates.append((try JSONDecoder().decode(TelegramUpdate.self, from: raw), raw))
+            } catch {
+                let reason = UpdateBatch.describe(error)
+                if let id = scan.integer("update_id", in: element) {
+                    batch.unreadable.append(UnreadableUpdate(updateID: id, payload: raw, reason: reason))
+                } else {
+                    batch.withoutID.append(reason)
+                }
+            }
+        }
+        return batch
     }
 
     public func sendMessage(chatID: Int64, text: String, parseMode: String? = "HTML", replyTo: Int? = nil) async throws(BotAPIError) -> TelegramMessage {

@@ -97,6 +97,32 @@ public struct BotAPI: Sendable {
     /// Calls `method` with `parameters` (encoded as JSON) and decodes its `result`.
     /// `timeout` is the long-poll wait the request may spend at Telegram, added to the limits.
     public func call<Result: Decodable & Sendable>(_ method: String, _ parameters: [String: any Sendable] = [:], as type: Result.Type = Result.self, longPoll: Duration = .zero) async throws(BotAPIError) -> Result {
+        let bytes = try await post(method, parameters, longPoll: longPoll)
+        let envelope: Envelope<Result>
+        do {
+            envelope = try JSONDecoder().decode(Envelope<Result>.self, from: Data(bytes))
+        } catch {
+            throw Self.notAnAnswer(method, bytes)
+        }
+        guard envelope.ok, let result = envelope.result else { throw Self.failure(method, envelope) }
+        return result
+    }
+
+    /// Calls `method` and returns its `result` as JSON text, undecoded: for answers whose parts
+    /// are decoded one by one (getUpdates), so that one bad part cannot spoil the others.
+    func callForRawResult(_ method: String, _ parameters: [String: any Sendable], longPoll: Duration) async throws(BotAPIError) -> (scan: JSONScan, result: Range<Int>) {
+        let bytes = try await post(method, parameters, longPoll: longPoll)
+        let scan = JSONScan(bytes)
+        if let ok = scan.value(of: "ok"), scan.text(ok) == "true", let result = scan.value(of: "result") {
+            return (scan, result)
+        }
+        guard let envelope = try? JSONDecoder().decode(Envelope<BotAPIDone>.self, from: Data(bytes)), !envelope.ok else {
+            throw Self.notAnAnswer(method, bytes)
+        }
+        throw Self.failure(method, envelope)
+    }
+
+    private func post(_ method: String, _ parameters: [String: any Sendable], longPoll: Duration) async throws(BotAPIError) -> [UInt8] {
         let body: Data
         do {
             body = try JSONSerialization.data(withJSONObject: parameters.mapValues { $0 as Any })
@@ -105,26 +131,23 @@ public struct BotAPI: Sendable {
         }
         let timeouts = HTTPTimeouts(connect: .seconds(10), firstByte: .seconds(30) + longPoll, idle: .seconds(30), total: .seconds(60) + longPoll)
         let request = HTTPRequest(method: "POST", url: "\(baseURL)/bot\(token)/\(method)", headers: [("Content-Type", "application/json")], body: body, timeouts: timeouts)
-        let bytes: [UInt8]
         do {
             let response = try await transport.execute(request)
-            bytes = try await response.collect(upTo: Self.maxResponseBytes)
+            return try await response.collect(upTo: Self.maxResponseBytes)
         } catch {
             // The transport's message names the host at most, never the path with the token.
             throw BotAPIError(.network, message: "\(method): \(error.message)")
         }
-        let envelope: Envelope<Result>
-        do {
-            envelope = try JSONDecoder().decode(Envelope<Result>.self, from: Data(bytes))
-        } catch {
-            let excerpt = String(decoding: bytes.prefix(120), as: UTF8.self).filter { !$0.isNewline }
-            throw BotAPIError(.malformed, message: "\(method): not a Bot API answer: \(excerpt.isEmpty ? "an empty body" : excerpt)")
-        }
-        guard envelope.ok, let result = envelope.result else {
-            throw BotAPIError.from(
-                code: envelope.error_code ?? 0, description: envelope.description ?? "\(method) failed",
-                retryAfter: envelope.parameters?.retry_after, migrateTo: envelope.parameters?.migrate_to_chat_id)
-        }
-        return result
+    }
+
+    private static func notAnAnswer(_ method: String, _ bytes: [UInt8]) -> BotAPIError {
+        let excerpt = String(decoding: bytes.prefix(120), as: UTF8.self).filter { !$0.isNewline }
+        return BotAPIError(.malformed, message: "\(method): not a Bot API answer: \(excerpt.isEmpty ? "an empty body" : excerpt)")
+    }
+
+    private static func failure<Result>(_ method: String, _ envelope: Envelope<Result>) -> BotAPIError {
+        BotAPIError.from(
+            code: envelope.error_code ?? 0, description: envelope.description ?? "\(method) failed",
+            retryAfter: envelope.parameters?.retry_after, migrateTo: envelope.parameters?.migrate_to_chat_id)
     }
 }

@@ -58,14 +58,16 @@ public final class TelegramBot: Sendable {
         var backoff = 1.0
         while !Task.isCancelled {
             do {
-                let updates = try await api.getUpdates(offset: offset, timeout: Self.pollTimeout)
+                let batch = try await api.getUpdates(offset: offset, timeout: Self.pollTimeout)
                 backoff = 1
-                guard let last = updates.last?.update_id else { continue }
-                let encoder = JSONEncoder()
-                let received = updates.map { (updateID: $0.update_id, payload: (try? encoder.encode($0)) ?? Data()) }
+                for reason in batch.withoutID {
+                    reportUnreadable("an update without a readable update_id was dropped: \(reason)")
+                }
+                guard let last = batch.lastID else { continue }
+                let received = batch.updates.map { (updateID: $0.update.update_id, payload: $0.raw) }
                 let stored: Set<Int64>
                 do {
-                    stored = Set(try store.storeIncomingUpdates(received, offset: last + 1))
+                    stored = Set(try store.storeIncomingUpdates(received, unreadable: batch.unreadable, offset: last + 1))
                 } catch {
                     // Not stored, so not confirmed: Telegram keeps them until this works again.
                     logger.error("could not store received updates; not confirming them", metadata: ["reason": "\(error)"])
@@ -74,8 +76,11 @@ public final class TelegramBot: Sendable {
                     continue
                 }
                 offset = last + 1
-                counters.record { $0.updates += stored.count }
-                for update in updates where stored.contains(update.update_id) {
+                counters.record { $0.updates += stored.count + batch.unreadable.count }
+                for unreadable in batch.unreadable {
+                    reportUnreadable("update \(unreadable.updateID) could not be read (\(unreadable.reason)); kept aside, the others are answered")
+                }
+                for (update, _) in batch.updates where stored.contains(update.update_id) {
                     await dispatchIfNew(update, me: me)
                 }
             } catch {
@@ -148,9 +153,26 @@ public final class TelegramBot: Sendable {
             logger.warning("webhook request without the right secret token refused")
             return .forbidden
         }
-        guard let update = try? JSONDecoder().decode(TelegramUpdate.self, from: Data(body)) else {
-            counters.record { $0.webhookRejected += 1 }
-            return .malformed
+        let update: TelegramUpdate
+        do {
+            update = try JSONDecoder().decode(TelegramUpdate.self, from: Data(body))
+        } catch {
+            // An update Telegram would send again and again if refused: with an id, it is kept
+            // aside and accepted, so the ones after it are delivered.
+            let scan = JSONScan(body)
+            guard let id = scan.integer("update_id", in: 0..<body.count) else {
+                counters.record { $0.webhookRejected += 1 }
+                return .malformed
+            }
+            let reason = UpdateBatch.describe(error)
+            do {
+                _ = try store.storeIncomingUpdates([], unreadable: [UnreadableUpdate(updateID: id, payload: Data(body), reason: reason)])
+            } catch {
+                logger.error("could not store an unreadable webhook update; Telegram will deliver it again", metadata: ["update": "\(id)", "reason": "\(error)"])
+                return .unavailable
+            }
+            reportUnreadable("webhook update \(id) could not be read (\(reason)); kept aside")
+            return .accepted
         }
         do {
             guard try store.storeIncomingUpdates([(update.update_id, Data(body))]) == [update.update_id] else { return .duplicate }
@@ -164,6 +186,12 @@ public final class TelegramBot: Sendable {
             await dispatchIfNew(update, me: me)
         }
         return .accepted
+    }
+
+    /// An update that could not be read: logged and shown on the console (the store kept it).
+    private func reportUnreadable(_ message: String) {
+        logger.error("\(message)")
+        bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: message, at: Date())))
     }
 
     /// Answers what an earlier run received but did not answer (it stopped or crashed first).

@@ -15,7 +15,9 @@ public final class FakeTelegramServer: Sendable {
     }
 
     struct State {
-        var updates: [[String: Any]] = []
+        /// Queued updates as JSON text, sent verbatim (so tests can queue what JSON libraries
+        /// refuse to write, like a lone surrogate).
+        var updates: [(id: Int64, json: String)] = []
         var nextUpdateID: Int64 = 1
         var nextMessageID = 100
         var sent: [Sent] = []
@@ -81,7 +83,7 @@ public final class FakeTelegramServer: Sendable {
             let user: [String: Any] = ["id": userID, "is_bot": false, "first_name": username, "username": username]
             let chat: [String: Any] = ["id": chatID, "type": chatType, "username": username]
             let update: [String: Any] = ["update_id": id, "message": ["message_id": state.nextMessageID, "from": user, "chat": chat, "date": 1_700_000_000, "text": text] as [String: Any]]
-            if state.webhook == nil { state.updates.append(update) }
+            if state.webhook == nil { state.updates.append((id, String(decoding: (try? JSONSerialization.data(withJSONObject: update)) ?? Data(), as: UTF8.self))) }
             return (id, update, state.webhook)
         }
         if let webhook {
@@ -91,17 +93,17 @@ public final class FakeTelegramServer: Sendable {
         return id
     }
 
-    /// Queues any update (a photo, an edit, a channel post…): a JSON object of the fields beside
-    /// `update_id`.
+    /// Queues any update (a photo, an edit, a channel post…): the JSON text of an object with the
+    /// fields beside `update_id`, sent verbatim — it may be what Telegram would never send (a lone
+    /// surrogate in a text, a number where text belongs).
     @discardableResult
     public func sendRawUpdate(_ json: String) -> Int64 {
-        let fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
-        return state.withLock { state in
+        state.withLock { state in
             let id = state.nextUpdateID
             state.nextUpdateID += 1
-            var update = fields
-            update["update_id"] = id
-            state.updates.append(update)
+            let fields = json.drop { $0 != "{" }.dropFirst()
+            let rest = fields.drop(while: \.isWhitespace).first == "}" ? String(fields) : ", " + fields
+            state.updates.append((id, #"{"update_id": \#(id)"# + rest))
             return id
         }
     }
@@ -206,16 +208,16 @@ public final class FakeTelegramServer: Sendable {
             let offset = (body["offset"] as? NSNumber)?.int64Value ?? 0
             let timeout = (body["timeout"] as? NSNumber)?.doubleValue ?? 0
             let deadline = Date().addingTimeInterval(min(timeout, 30))
-            var updates: [[String: Any]] = []
+            var updates: [String] = []
             repeat {
                 updates = state.withLock { state in
-                    state.updates.removeAll { (($0["update_id"] as? Int64) ?? 0) < offset }
-                    return state.updates
+                    state.updates.removeAll { $0.id < offset }
+                    return state.updates.prefix(100).map(\.json)
                 }
                 if !updates.isEmpty { break }
                 writer.pause(.milliseconds(10))
             } while Date() < deadline
-            reply(["ok": true, "result": updates])
+            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: #"{"ok": true, "result": ["# + updates.joined(separator: ", ") + "]}")
         case "sendMessage", "editMessageText":
             let text = body["text"] as? String ?? ""
             let parseMode = body["parse_mode"] as? String

@@ -1,4 +1,6 @@
 import Foundation
+import Core
+import Store
 import Testing
 import TestSupport
 
@@ -26,5 +28,55 @@ import TestSupport
         let asked = (h.model.requests.last?.json?["messages"] as? [[String: String]])?.last?["content"]
         #expect(asked?.count == String(repeating: "long message ", count: 315).trimmingCharacters(in: .whitespaces).count)
         #expect(!h.telegram.sent.contains { $0.chatID == -1001 })
+    }
+}
+
+/// A getUpdates batch is read update by update: one that cannot be decoded is kept aside, logged
+/// and confirmed, and everyone else is answered (before, one such update stopped polling for good).
+@Suite struct UnreadableUpdateTests {
+    static let chat = #""from": {"id": 70, "is_bot": false, "first_name": "eve"}, "chat": {"id": 70, "type": "private"}, "date": 1700000000"#
+
+    @Test func anUnreadableUpdateIsKeptAsideAndTheOthersAreAnswered() async throws {
+        let h = try BotHarness(script: FakeLLMScript(text: "Fine."))
+        let (bot, _, bus) = try h.makeStack()
+        let errors = bus.subscribe()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "first", chatID: 71, userID: 71)
+        let surrogate = h.telegram.sendRawUpdate(#"{"message": {"message_id": 2, \#(Self.chat), "text": "a lone \ud800 surrogate"}}"#)
+        let number = h.telegram.sendRawUpdate(#"{"message": {"message_id": 3, \#(Self.chat), "text": 42}}"#)
+        h.telegram.sendUpdate(text: "second", chatID: 72, userID: 72)
+        await h.waitFor("both readable updates answered") {
+            h.telegram.sent.filter { $0.text == "Fine." }.map(\.chatID).sorted() == [71, 72]
+        }
+        // Polling goes on: a later update is answered too.
+        h.telegram.sendUpdate(text: "third", chatID: 73, userID: 73)
+        await h.waitFor("the next update answered") { h.telegram.sent.contains { $0.chatID == 73 } }
+
+        let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
+        let aside = try store.quarantinedUpdates()
+        #expect(Set(aside.map(\.updateID)) == [surrogate, number])
+        #expect(aside.first { $0.updateID == surrogate }.map { String(decoding: $0.payload, as: UTF8.self).contains(#"\ud800"#) } == true, "kept raw")
+        #expect(aside.first { $0.updateID == number }?.reason == "unreadable: message.text: expected String")
+        #expect(try store.pendingUpdates().isEmpty)
+        #expect(try store.recentErrors(limit: 10).filter { $0.kind == "quarantined" }.count == 2)
+        #expect(!h.telegram.sent.contains { $0.chatID == 70 }, "nothing unreadable was answered")
+        var shown: [String] = []
+        for await event in errors {
+            if case .errorLogged(let logged) = event { shown.append(logged.message) }
+            if shown.count == 2 { break }
+        }
+        #expect(shown.allSatisfy { $0.contains("could not be read") })
+    }
+
+    @Test func anUnreadableWebhookUpdateIsAcceptedAndKeptAside() async throws {
+        let h = try BotHarness()
+        let bot = try h.makeBot()
+        let body = #"{"update_id": 900, "message": {"message_id": 2, \#(Self.chat), "text": "a lone \ud800 surrogate"}}"#
+        #expect(await bot.receiveWebhook(secretToken: bot.webhookSecret, body: Array(body.utf8)) == .accepted, "Telegram must not deliver it again and again")
+        #expect(await bot.receiveWebhook(secretToken: bot.webhookSecret, body: Array("<html>".utf8)) == .malformed)
+        let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
+        #expect(try store.quarantinedUpdates().map(\.updateID) == [900])
+        #expect(try store.isUpdateProcessed(900))
     }
 }

@@ -30,12 +30,31 @@ import TestSupport
         async let updates = api.getUpdates(offset: nil, timeout: 20)
         try await Task.sleep(for: .milliseconds(100))
         fake.sendUpdate(text: "hello", chatID: 5, userID: 5, username: "ana")
-        let received = try await updates
+        let received = try await updates.updates.map(\.update)
         #expect(received.map { $0.message?.text } == ["hello"])
         #expect(received.first?.message?.from?.username == "ana")
         // Confirming with offset = last + 1 removes it.
         let next = try await api.getUpdates(offset: (received.last?.update_id ?? 0) + 1, timeout: 0)
-        #expect(next.isEmpty)
+        #expect(next.updates.isEmpty && next.lastID == nil)
+    }
+
+    @Test func oneUnreadableUpdateDoesNotHideTheOthers() async throws {
+        let fake = try FakeTelegramServer()
+        let api = api(fake)
+        let chat = #""chat": {"id": 5, "type": "private"}, "date": 1700000000"#
+        fake.sendUpdate(text: "before", chatID: 5, userID: 5)
+        let surrogate = fake.sendRawUpdate(#"{"message": {"message_id": 2, \#(chat), "text": "bad \ud800 text"}}"#)
+        let number = fake.sendRawUpdate(#"{"message": {"message_id": 3, \#(chat), "text": 12345}}"#)
+        let shape = fake.sendRawUpdate(#"{"message": [1, {"nested": "]}"}]}"#)
+        fake.sendRawUpdate(#"{"message": {"message_id": 5, \#(chat), "text": "after, with \"quotes\" and \\ and ]}"}}"#)
+        let batch = try await api.getUpdates(offset: nil, timeout: 0)
+        #expect(batch.updates.map { $0.update.message?.text } == ["before", #"after, with "quotes" and \ and ]}"#])
+        #expect(batch.unreadable.map(\.updateID) == [surrogate, number, shape])
+        #expect(batch.unreadable.first?.payload == Data(#"{"update_id": \#(surrogate), "message": {"message_id": 2, \#(chat), "text": "bad \ud800 text"}}"#.utf8), "kept as received")
+        #expect(batch.unreadable[1].reason == "message.text: expected String")
+        #expect(batch.lastID == shape + 1)
+        // The raw text of a readable update is what the inbox keeps, byte for byte.
+        #expect(try JSONDecoder().decode(TelegramUpdate.self, from: batch.updates[1].raw).message?.message_id == 5)
     }
 
     @Test func errorAnswersAreTyped() async throws {
