@@ -138,8 +138,19 @@ public final class FakeHTTPServer: Sendable {
         }
     }
 
-    /// A TCP socket bound to 127.0.0.1 on an ephemeral port, and the port.
+    /// A TCP socket bound to 127.0.0.1 on an ephemeral port, and the port — never one handed out
+    /// by ``ReservedPort/release()`` for a process under test to listen on.
     static func bindLoopback() throws -> (Int32, Int) {
+        var skipped: [Int32] = []
+        defer { skipped.forEach { close($0) } }
+        while true {
+            let (socket, port) = try bindAnyLoopbackPort()
+            guard ReservedPort.released.withLock({ $0.contains(port) }) else { return (socket, port) }
+            skipped.append(socket)  // held until a different port is found
+        }
+    }
+
+    private static func bindAnyLoopbackPort() throws -> (Int32, Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw posixError("socket") }
         var yes: Int32 = 1

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,18 @@ public final class ReservedPort: Sendable {
     }
 
     deinit { close(socket) }
+
+    /// Ports released for a process under test to listen on; the fake servers of this test
+    /// process never bind them (the kernel would otherwise hand a just-released port to the next
+    /// fake started by a test running in parallel).
+    static let released = Mutex<Set<Int>>([])
+
+    /// A free port for another process to listen on: released now, and kept from the fakes.
+    public static func release() throws -> Int {
+        let reserved = try ReservedPort()
+        released.withLock { _ = $0.insert(reserved.port) }
+        return reserved.port
+    }
 
     /// `http://127.0.0.1:PORT`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }

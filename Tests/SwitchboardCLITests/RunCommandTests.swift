@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct RunCommandTests {
     /// A port nothing listens on right now (bound, read, released).
     static func freePort() throws -> Int {
-        try ReservedPort().port
+        try ReservedPort.release()
     }
 
     static func get(_ url: String) async throws -> (Int, String) {
