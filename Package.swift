@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCLITests",
             // Depends on the executable so that `swift test` builds the binary these tests run.
-            dependencies: ["switchboard", "TestSupport", "HTTP"],
+            dependencies: ["switchboard", "TestSupport", "HTTP", "Store"],
             swiftSettings: strict
         ),
     ],

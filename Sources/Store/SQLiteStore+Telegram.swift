@@ -96,13 +96,19 @@ extension SQLiteStore {
 
     // MARK: Delivery journal
 
-    /// Records the final text of an update's answer (and the preview message it will replace)
-    /// before it is sent, so that a restart resends that text rather than asking a model again.
-    public func recordAnswer(_ updateID: Int64, text: String, previewMessage: Int?) throws(StoreError) {
+    /// Records the message showing an update's answer while it is generated (a group preview),
+    /// so that after a restart the answer replaces it instead of appearing a second time.
+    public func recordPreviewMessage(_ updateID: Int64, _ messageID: Int) throws(StoreError) {
         try write { db in
-            try db.execute(
-                sql: "UPDATE telegram_inbox SET answer = ?, preview_message = ?, delivered_parts = 0 WHERE update_id = ?",
-                arguments: [text, previewMessage, updateID])
+            try db.execute(sql: "UPDATE telegram_inbox SET preview_message = ? WHERE update_id = ?", arguments: [messageID, updateID])
+        }
+    }
+
+    /// Records the final text of an update's answer before it is sent, so that a restart sends
+    /// that text (the parts not yet accepted) rather than asking a model again.
+    public func recordAnswer(_ updateID: Int64, text: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE telegram_inbox SET answer = ?, delivered_parts = 0 WHERE update_id = ?", arguments: [text, updateID])
         }
     }
 
@@ -113,11 +119,11 @@ extension SQLiteStore {
         }
     }
 
-    /// What was recorded of an update's answer (`nil` before its text was final).
-    public func recordedAnswer(_ updateID: Int64) throws(StoreError) -> RecordedAnswer? {
+    /// What was recorded of an update's answer so far (`nil`: nothing yet).
+    public func deliveryRecord(_ updateID: Int64) throws(StoreError) -> DeliveryRecord? {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT answer, preview_message, delivered_parts FROM telegram_inbox WHERE update_id = ? AND answer IS NOT NULL", arguments: [updateID]) else { return nil }
-            return RecordedAnswer(text: row["answer"], previewMessage: row["preview_message"], deliveredParts: row["delivered_parts"])
+            guard let row = try Row.fetchOne(db, sql: "SELECT answer, preview_message, delivered_parts FROM telegram_inbox WHERE update_id = ? AND (answer IS NOT NULL OR preview_message IS NOT NULL)", arguments: [updateID]) else { return nil }
+            return DeliveryRecord(answer: row["answer"], previewMessage: row["preview_message"], deliveredParts: row["delivered_parts"])
         }
     }
 }
@@ -144,9 +150,16 @@ public struct QuarantinedUpdate: Sendable, Hashable {
     public let at: Date
 }
 
-/// The final text of an answer and how much of it Telegram accepted.
-public struct RecordedAnswer: Sendable, Hashable {
-    public let text: String
+/// What of an update's answer reached Telegram: the preview message showing it, its final text
+/// once known, and how many of the text's parts Telegram accepted.
+public struct DeliveryRecord: Sendable, Hashable {
+    public let answer: String?
     public let previewMessage: Int?
     public let deliveredParts: Int
+
+    public init(answer: String?, previewMessage: Int?, deliveredParts: Int) {
+        self.answer = answer
+        self.previewMessage = previewMessage
+        self.deliveredParts = deliveredParts
+    }
 }

@@ -272,9 +272,49 @@ public final class TelegramBot: Sendable {
             return
         }
         await chats.enqueue(chat: chat) { [self] in
-            await handle(message, me: me)
-            await confirm(update.update_id)
+            guard await startHandling(update.update_id, message) else { return }
+            if await handle(message, update: update.update_id, me: me) == .delivered {
+                await confirm(update.update_id)
+            } else {
+                // Telegram stayed unreachable: the inbox keeps it, and what was accepted.
+                await tracker.finish(update.update_id)
+            }
         }
+    }
+
+    /// Handling an update may begin at most this often: one more means the process stopped
+    /// during it twice already (a crash, kill -9), and trying again would likely stop it again
+    /// — and pay the provider again — on every restart.
+    static let maxHandlingAttempts = 2
+
+    /// Counts the start of handling `updateID`; `false` when it was put aside instead (kept in the
+    /// quarantine, logged, shown on the console, the sender told).
+    private func startHandling(_ updateID: Int64, _ message: TelegramMessage) async -> Bool {
+        let chat = message.chat
+        let attempts: Int
+        do {
+            attempts = try store.beginHandling(updateID)
+        } catch {
+            // Not counted: answer anyway, as before (the store's trouble is reported elsewhere).
+            logger.error("could not count the handling of an update", metadata: ["update": "\(updateID)", "reason": "\(error)"])
+            return true
+        }
+        guard attempts > Self.maxHandlingAttempts else { return true }
+        let reason = "the process stopped while handling it \(attempts - 1) times"
+        do {
+            try store.quarantineUpdate(updateID, reason: reason)
+        } catch {
+            logger.error("could not put an update aside", metadata: ["update": "\(updateID)", "reason": "\(error)"])
+        }
+        await tracker.finish(updateID)
+        let report = "update \(updateID) in chat \(chat.id) put aside: \(reason); kept in telegram_quarantine"
+        logger.critical("\(report)")
+        bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: report, at: Date())))
+        bus.publish(.alert(Alert(severity: .critical, message: "Telegram: " + report, at: Date())))
+        if access.permits(user: message.from?.id ?? chat.id, chat: chat.id) {
+            await reply(chat: chat, "Sorry — I could not answer this message. The operator has been told.", replyTo: message.message_id)
+        }
+        return false
     }
 
     func confirm(_ updateID: Int64) async {
@@ -291,8 +331,9 @@ public final class TelegramBot: Sendable {
         await chats.drain(within: deadline)
     }
 
-    /// One message: access, group etiquette, commands, rate limit, then the answer.
-    func handle(_ message: TelegramMessage, me: TelegramUser) async {
+    /// One message: access, group etiquette, commands, rate limit, then the answer — or, when an
+    /// earlier run got as far as a final text, the parts of it Telegram has not accepted yet.
+    func handle(_ message: TelegramMessage, update: Int64, me: TelegramUser) async -> StreamingReply.Outcome {
         let chat = message.chat
         // A chat whose user blocked the bot gets nothing until they write again (which unblocks).
         await blocked.unblock(chat.id)
@@ -300,26 +341,34 @@ public final class TelegramBot: Sendable {
         let user = message.from?.id ?? chat.id
         guard let rawText = message.text else {
             if isPrivate { await reply(chat: chat, "I can only read text messages for now.", replyTo: message.message_id) }
-            return
+            return .delivered
         }
         guard access.permits(user: user, chat: chat.id) else {
             if isPrivate { await reply(chat: chat, "Sorry, this bot is private.", replyTo: nil) }
             bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "refused user \(user) in chat \(chat.id) (not in TELEGRAM_ALLOWED_USERS)", at: Date())))
-            return
+            return .delivered
         }
         let mention = "@" + (me.username ?? "")
         let addressed = isPrivate || rawText.hasPrefix("/") || rawText.contains(mention) || message.reply_to_message?.from?.id == me.id
-        guard addressed else { return }
+        guard addressed else { return .delivered }
         let text = rawText.replacingOccurrences(of: mention, with: "").trimmingCharacters(in: .whitespacesAndNewlines)
 
         if text.hasPrefix("/") {
             let answer = await BotCommands.run(text, user: user, chat: chat.id, bot: self)
             await reply(chat: chat, answer, replyTo: isPrivate ? nil : message.message_id)
-            return
+            return .delivered
+        }
+        let journal = DeliveryJournal(updateID: update, store: store, logger: logger)
+        var streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked, counters: counters)
+        streaming.journal = journal
+        let record = try? store.deliveryRecord(update)
+        if let record, let answer = record.answer {
+            logger.notice("sending the rest of an answer an earlier run did not finish", metadata: ["update": "\(update)", "parts delivered": "\(record.deliveredParts)"])
+            return await streaming.resume(answer, previewMessage: record.previewMessage, deliveredParts: record.deliveredParts)
         }
         guard await limiter.allow(user: user) else {
             await reply(chat: chat, "You're sending messages faster than I can answer — please wait a moment.", replyTo: message.message_id)
-            return
+            return .delivered
         }
         let conversation = ConversationID.telegram(chat: chat.id)
         let sender = message.from?.username.map { "@" + $0 } ?? message.from?.first_name ?? String(user)
@@ -327,11 +376,12 @@ public final class TelegramBot: Sendable {
         let events = assistant.reply(AssistantRequest(
             conversation: conversation, channel: .telegram, userID: String(user), userName: sender, text: text,
             streaming: settings.features.streaming))
-        let streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked, counters: counters)
-        if let result = await streaming.deliver(events), result.hadErrors {
+        let (result, outcome) = await streaming.deliver(events, preview: record?.previewMessage)
+        if let result, result.hadErrors {
             // The user saw a short, friendly text; the details go to the error log.
             bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "chat \(chat.id): \(result.errorDetails.joined(separator: "; "))", at: Date())))
         }
+        return outcome
     }
 
     /// A short bot message (commands, refusals), paced and formatted like an answer.

@@ -18,6 +18,8 @@ public final class FakeTelegramServer: Sendable {
         /// Queued updates as JSON text, sent verbatim (so tests can queue what JSON libraries
         /// refuse to write, like a lone surrogate).
         var updates: [(id: Int64, json: String)] = []
+        /// Calls of a method to accept before one goes unanswered (``hang(_:afterAccepting:)``).
+        var hangs: [String: Int] = [:]
         var nextUpdateID: Int64 = 1
         var nextMessageID = 100
         var sent: [Sent] = []
@@ -131,6 +133,13 @@ public final class FakeTelegramServer: Sendable {
         state.withLock { $0.faults[method, default: []].append((code, description, retryAfter)) }
     }
 
+    /// Makes a call of `method` — the next one, or the one after `accepting` more — go
+    /// unanswered (and not carried out), as a Telegram that stopped responding does, until the
+    /// client hangs up (at most two minutes).
+    public func hang(_ method: String, afterAccepting accepting: Int = 0) {
+        state.withLock { $0.hangs[method] = accepting }
+    }
+
     /// Messages the bot sent, in order.
     public var sent: [Sent] { state.withLock { $0.sent } }
 
@@ -167,10 +176,20 @@ public final class FakeTelegramServer: Sendable {
         let body = request.json ?? [:]
         let fault: (code: Int, description: String, retryAfter: Int?)? = state.withLock { state in
             state.calls.append((method, body))
+            if let accepting = state.hangs[method] {
+                state.hangs[method] = accepting == 0 ? nil : accepting - 1
+                if accepting == 0 { return (0, "", nil) }
+            }
             guard var queue = state.faults[method], !queue.isEmpty else { return nil }
             let first = queue.removeFirst()
             state.faults[method] = queue
             return first
+        }
+        if let fault, fault.code == 0 {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while writer.peerIsConnected && ContinuousClock.now < deadline { writer.pause(.milliseconds(20)) }
+            writer.drop()
+            return
         }
         if let fault {
             error(fault.code, fault.description, retryAfter: fault.retryAfter)
