@@ -189,9 +189,10 @@ public struct Alert: Sendable, Hashable {
     public var message: String
     public var at: Date
 
+    /// Secrets in `message` are scrubbed (see ``Redactor``).
     public init(severity: Severity, message: String, at: Date) {
         self.severity = severity
-        self.message = message
+        self.message = Redactor.shared.scrub(message)
         self.at = at
     }
 }
@@ -203,9 +204,10 @@ public struct ErrorLogged: Sendable, Hashable {
     public var message: String
     public var at: Date
 
+    /// Secrets in `message` are scrubbed (see ``Redactor``).
     public init(source: String, message: String, at: Date) {
         self.source = source
-        self.message = message
+        self.message = Redactor.shared.scrub(message)
         self.at = at
     }
 }

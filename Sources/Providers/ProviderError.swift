@@ -1,3 +1,5 @@
+import Core
+
 /// A provider call that failed, mapped from its wire format to one vocabulary.
 ///
 /// Carries the provider, HTTP status and the provider's own message; never the API key.
@@ -29,12 +31,12 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     /// Seconds to wait before retrying, from `Retry-After` or the error body.
     public let retryAfter: Double?
 
-    /// Creates an error.
+    /// Creates an error; secrets in `message` (an upstream may echo the key) are scrubbed.
     public init(_ code: Code, provider: String, status: Int? = nil, message: String, retryAfter: Double? = nil) {
         self.code = code
         self.provider = provider
         self.status = status
-        self.message = message
+        self.message = Redactor.shared.scrub(message)
         self.retryAfter = retryAfter
     }
 

@@ -6,6 +6,8 @@ public enum ProviderFactory {
     /// The provider for `configuration`, talking through `transport`; `nil` for an OpenAI or
     /// Anthropic provider without a key.
     public static func make(_ configuration: ProviderConfiguration, transport: any HTTPTransport, timeouts: HTTPTimeouts = HTTPTimeouts()) -> (any LLMProvider)? {
+        // Whatever the provider answers, its key is scrubbed from every message (see Redactor).
+        Redactor.shared.register([configuration.apiKey?.value].compactMap { $0 })
         switch configuration.kind {
         case .openAI:
             guard let key = configuration.apiKey else { return nil }

@@ -1,4 +1,5 @@
 public import Foundation
+import Core
 import GRDB
 
 /// Keys of the operator's choices kept in `runtime_settings`.
@@ -26,10 +27,10 @@ extension SQLiteStore {
         }
     }
 
-    /// Appends to the error log.
+    /// Appends to the error log (secrets in `message` scrubbed).
     public func logError(source: String, kind: String?, message: String, at now: Date = Date()) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)", arguments: [source, kind, message, now])
+            try db.execute(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)", arguments: [source, kind, Redactor.shared.scrub(message), now])
         }
     }
 

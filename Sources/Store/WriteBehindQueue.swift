@@ -1,4 +1,5 @@
 public import Foundation
+import Core
 import GRDB
 import Logging
 import Synchronization
@@ -197,7 +198,7 @@ public final class WriteBehindQueue: Sendable {
             try SQLiteStore.insertCacheEntries(entries, in: db)
             for hit in hits { try SQLiteStore.countCacheHit(key: hit.key, expiresAt: hit.expiresAt, in: db) }
             for error in errors {
-                try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([error.source.databaseValue, StoredValues.value(error.kind), error.message.databaseValue, StoredValues.value(error.at)], in: db)
+                try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([error.source.databaseValue, StoredValues.value(error.kind), Redactor.shared.scrub(error.message).databaseValue, StoredValues.value(error.at)], in: db)
             }
         }
         return usage

@@ -1,3 +1,4 @@
+import Core
 public import Foundation
 public import Store
 
@@ -109,7 +110,7 @@ extension BotAPI {
     }
 
     public func sendMessage(chatID: Int64, text: String, parseMode: String? = "HTML", replyTo: Int? = nil) async throws(BotAPIError) -> TelegramMessage {
-        var parameters: [String: any Sendable] = ["chat_id": chatID, "text": text, "link_preview_options": Self.noPreview]
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "text": Redactor.shared.scrub(text), "link_preview_options": Self.noPreview]
         if let parseMode { parameters["parse_mode"] = parseMode }
         if let replyTo {
             parameters["reply_to_message_id"] = replyTo
@@ -119,7 +120,7 @@ extension BotAPI {
 
     /// Edits a message's text; "message is not modified" counts as done.
     public func editMessageText(chatID: Int64, messageID: Int, text: String, parseMode: String? = "HTML") async throws(BotAPIError) {
-        var parameters: [String: any Sendable] = ["chat_id": chatID, "message_id": messageID, "text": text, "link_preview_options": Self.noPreview]
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "message_id": messageID, "text": Redactor.shared.scrub(text), "link_preview_options": Self.noPreview]
         if let parseMode { parameters["parse_mode"] = parseMode }
         do {
             let _: TelegramMessage = try await call("editMessageText", parameters)
@@ -130,7 +131,7 @@ extension BotAPI {
 
     /// A live preview of an answer in a private chat (Bot API 9.3+); the same `draftID` animates it.
     public func sendMessageDraft(chatID: Int64, draftID: Int64, text: String, parseMode: String? = "HTML") async throws(BotAPIError) {
-        var parameters: [String: any Sendable] = ["chat_id": chatID, "draft_id": draftID, "text": text]
+        var parameters: [String: any Sendable] = ["chat_id": chatID, "draft_id": draftID, "text": Redactor.shared.scrub(text)]
         if let parseMode { parameters["parse_mode"] = parseMode }
         let _: BotAPIDone = try await call("sendMessageDraft", parameters)
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 public import HTTP
 
@@ -38,7 +39,8 @@ public struct BotAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ kind: Kind, code: Int? = nil, message: String, retryAfter: Int? = nil, migrateToChatID: Int64? = nil) {
         self.kind = kind
         self.code = code
-        self.message = message
+        // A proxy's page may quote the request path, token included.
+        self.message = Redactor.shared.scrub(message)
         self.retryAfter = retryAfter
         self.migrateToChatID = migrateToChatID
     }
@@ -78,6 +80,7 @@ public struct BotAPI: Sendable {
     public init(baseURL: String, token: String, transport: any HTTPTransport) {
         self.baseURL = baseURL
         self.token = token
+        Redactor.shared.register([token])
         self.transport = transport
     }
 

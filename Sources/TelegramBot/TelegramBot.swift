@@ -48,6 +48,7 @@ public final class TelegramBot: Sendable {
         self.bus = bus
         self.access = AccessPolicy(allowed: settings.telegram.allowedUsers, admins: settings.telegram.adminUsers)
         self.webhookSecret = settings.telegram.webhookSecret?.value ?? Self.randomSecret()
+        Redactor.shared.register([webhookSecret] + settings.secretValues)
     }
 
     /// Polls and answers until the task is cancelled; throws only when the token is refused.

@@ -172,7 +172,7 @@ struct ChatCommand: AsyncParsableCommand {
         if json {
             let object: [String: Any] = [
                 "response_content": partial, "model_used": model ?? NSNull(), "provider": provider ?? NSNull(),
-                "usage": NSNull(), "cost_estimate": 0, "had_errors": true, "error_details": reason,
+                "usage": NSNull(), "cost_estimate": 0, "had_errors": true, "error_details": Redactor.shared.scrub(reason),
             ]
             try? printJSON(object)
             return ExitCode(1)

@@ -23,7 +23,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         let loaded = LoadedConfiguration.load()
         let bus = EventBus<Event>()
         // Under ncurses nothing may print: warnings and errors go to the Errors panel.
-        LoggingSystem.bootstrap { label in BusLogHandler(label: label, bus: bus) }
+        LoggingSystem.bootstrap { label in RedactingLogHandler(BusLogHandler(label: label, bus: bus)) }
         let runtime: Runtime
         do {
             runtime = try Runtime.start(loaded, bus: bus)

@@ -29,6 +29,7 @@ struct LoadedConfiguration {
         let catalog = loadCatalog(settings: settings, report: &report)
         let catalogIssues = Array(report.errors[issuesBefore...])
 
+        Redactor.shared.register(settings)
         let store: SQLiteStore
         do {
             store = try SQLiteStore(path: settings.databasePath)
@@ -48,6 +49,7 @@ struct LoadedConfiguration {
             report.errors += catalogIssues  // the catalog file is read once; its verdict carries over
         }
         report.errors += secretIssues
+        Redactor.shared.register(settings)
         return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
     }
 

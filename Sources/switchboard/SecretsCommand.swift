@@ -88,8 +88,9 @@ struct SecretsCommand: ParsableCommand {
 
 /// A command failure with a one-line reason on standard error and exit code 1.
 enum CleanExit {
+    /// Prints `message` (secrets scrubbed) as the command's error.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("error: " + Redactor.shared.scrub(message) + "\n").utf8))
         return ExitCode(1)
     }
 }

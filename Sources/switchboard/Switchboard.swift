@@ -33,9 +33,10 @@ struct Switchboard: AsyncParsableCommand {
 func bootstrapLogging(_ settings: Settings, floor: Logger.Level? = nil) {
     let configured = settings.debugMode ? min(settings.logLevel, .debug) : settings.logLevel
     let level = floor.map { settings.debugMode ? configured : max(configured, $0) } ?? configured
+    Redactor.shared.register(settings)
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
-        return handler
+        return RedactingLogHandler(handler)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 import TestSupport
 
@@ -77,6 +78,30 @@ import TestSupport
         #expect(object["had_errors"] as? Bool == true)
         #expect((object["error_details"] as? String)?.contains("rate_limited") == true)
         #expect(!jsonResult.stdout.contains("sk-fail-canary"))
+    }
+
+    /// A provider (or a proxy before it) that answers 401 quoting the Authorization header: the key
+    /// must reach neither the terminal nor the error log.
+    @Test func aKeyEchoedByTheProviderIsNeverPrintedOrStored() async throws {
+        let key = "sk-proj-echoed-canary-0123456789"
+        let fake = try FakeLLMServer(.openAI, defaultScript: .failing(.status(401, type: "invalid_api_key", message: "Incorrect API key provided: Bearer \(key). You can find your API key at https://platform.openai.com/account/api-keys.")))
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake.baseURL, "SWITCHBOARD_DB": directory.file("db.sqlite3"), "LLM_DEBUG_MODE": "true",
+        ])
+        let result = try await runner.run(["chat", "--model", "gpt-4o-mini", "hi"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Incorrect API key provided: Bearer [redacted]"), "\(result.stderr)")
+        let jsonResult = try await runner.run(["chat", "--json", "--model", "gpt-4o-mini", "hi"])
+        #expect((try json(jsonResult.stdout)["error_details"] as? String)?.contains("Bearer [redacted]") == true)
+        for output in [result.stdout, result.stderr, jsonResult.stdout, jsonResult.stderr] {
+            #expect(!output.contains(key))
+        }
+        let errors = try SQLiteStore(path: directory.file("db.sqlite3")).recentErrors(limit: 20)
+        #expect(!errors.isEmpty)
+        #expect(!errors.contains { $0.message.contains(key) }, "\(errors.map(\.message))")
+        let database = try Data(contentsOf: URL(fileURLWithPath: directory.file("db.sqlite3"))) + ((try? Data(contentsOf: URL(fileURLWithPath: directory.file("db.sqlite3-wal")))) ?? Data())
+        #expect(database.range(of: Data(key.utf8)) == nil, "the key is nowhere in the database files")
     }
 
     @Test func aCompatibleProviderWithoutUsageIsMarkedEstimated() async throws {

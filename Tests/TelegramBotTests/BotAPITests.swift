@@ -101,4 +101,25 @@ import TestSupport
             #expect(!error.description.contains("SECRET"))
         }
     }
+
+    /// A proxy in front of Telegram whose error page quotes the request path (token included).
+    @Test func aProxyPageQuotingTheTokenPathNeverPutsTheTokenInAnError() async throws {
+        let token = "7123456789:AAHproxy-echo-canary-abcdefghijklmnop"
+        let proxy = try FakeHTTPServer { request, writer in
+            writer.respond(status: 200, headers: [("Content-Type", "text/html")], body: "<html>upstream error for \(request.path)</html>")
+        }
+        defer { proxy.stop() }
+        do {
+            _ = try await BotAPI(baseURL: proxy.baseURL, token: token, transport: client).getMe()
+            Issue.record("an HTML page was taken for an answer")
+        } catch {
+            #expect(error.kind == .malformed)
+            #expect(error.description.contains("/bot[redacted]/getMe"), "\(error)")
+            #expect(!error.description.contains("proxy-echo-canary"))
+        }
+        // And what the bot sends never carries it either.
+        let fake = try FakeTelegramServer()
+        _ = try await api(fake).sendMessage(chatID: 7, text: "the token is \(fake.token)")
+        #expect(fake.sent.first?.text == "the token is [redacted]")
+    }
 }
