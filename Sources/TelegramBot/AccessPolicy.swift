@@ -12,10 +12,12 @@ public struct AccessPolicy: Sendable, Hashable {
         self.admins = Set(admins)
     }
 
-    /// Whether a message from `user` in `chat` may be answered. In a group it is enough that the
-    /// group is allowed; in a private chat the chat id is the user id.
+    /// Whether a message from `user` in `chat` may be answered. In a private chat (the chat id is
+    /// the user id) the user must be allowed; in a group the group must be: an allowed user does
+    /// not open every group they add the bot to. Admins are allowed everywhere.
     public func permits(user: Int64, chat: Int64) -> Bool {
-        allowed.isEmpty || admins.contains(user) || allowed.contains(user) || allowed.contains(chat)
+        if allowed.isEmpty || admins.contains(user) { return true }
+        return chat == user ? allowed.contains(user) : allowed.contains(chat)
     }
 
     /// Whether `user` may use admin commands.

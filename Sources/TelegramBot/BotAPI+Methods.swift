@@ -153,6 +153,13 @@ extension BotAPI {
         let _: BotAPIDone = try await call("setMyCommands", ["commands": list])
     }
 
+    /// A member's status in a chat: `creator`, `administrator`, `member`, `restricted`, `left`, `kicked`.
+    public func getChatMemberStatus(chatID: Int64, userID: Int64) async throws(BotAPIError) -> String {
+        struct Member: Decodable, Sendable { let status: String }
+        let member: Member = try await call("getChatMember", ["chat_id": chatID, "user_id": userID])
+        return member.status
+    }
+
     public func deleteMessage(chatID: Int64, messageID: Int) async throws(BotAPIError) {
         let _: BotAPIDone = try await call("deleteMessage", ["chat_id": chatID, "message_id": messageID])
     }

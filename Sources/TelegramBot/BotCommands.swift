@@ -16,6 +16,16 @@ enum BotCommands {
         "I'm an AI assistant. Just write to me.\n\nCommands:\n" + menu.map { "/\($0.command) — \($0.description)" }.joined(separator: "\n")
     }
 
+    static let groupAdminsOnly = "In a group, only its admins (or the bot's) can do that."
+
+    /// Whether `user` may reset or restyle the conversation of `chat`: anyone in a private chat;
+    /// in a group, the bot's admins and the group's own (asked of Telegram; refused if it fails).
+    static func mayChangeConversation(user: Int64, chat: Int64, bot: TelegramBot) async -> Bool {
+        guard chat != user, !bot.access.isAdmin(user) else { return true }
+        guard let status = try? await bot.api.getChatMemberStatus(chatID: chat, userID: user) else { return false }
+        return status == "creator" || status == "administrator"
+    }
+
     static func run(_ text: String, user: Int64, chat: Int64, bot: TelegramBot) async -> String {
         let words = text.split(separator: " ").map(String.init)
         let command = (words.first ?? "").dropFirst().split(separator: "@").first.map(String.init)?.lowercased() ?? ""
@@ -28,6 +38,7 @@ enum BotCommands {
         case "help":
             return help
         case "reset":
+            guard await mayChangeConversation(user: user, chat: chat, bot: bot) else { return groupAdminsOnly }
             do {
                 try bot.assistant.reset(conversation)
                 return "Done — I've forgotten our conversation."
@@ -38,6 +49,7 @@ enum BotCommands {
             guard !argument.isEmpty else { return "Usage: /persona professional|friendly|casual|helpful|auto" }
             let persona = Persona(name: argument)
             guard persona != nil || argument.lowercased() == "auto" else { return "I know these personas: professional, friendly, casual, helpful (or auto)." }
+            guard await mayChangeConversation(user: user, chat: chat, bot: bot) else { return groupAdminsOnly }
             try? bot.assistant.setPersona(persona, for: conversation, channel: .telegram)
             return persona.map { "I'll answer as \($0.rawValue) from now on." } ?? "I'll adapt to your style again."
         case "model":

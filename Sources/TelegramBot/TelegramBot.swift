@@ -30,6 +30,7 @@ public final class TelegramBot: Sendable {
     let chats = ChatQueues()
     let tracker = UpdateTracker()
     let limiter = UserRateLimiter(perMinute: TelegramBot.userMessagesPerMinute)
+    let refusals = RefusalLimiter(interval: 3_600)
     let blocked = BlockedChats()
     let logger = Logger(label: "switchboard.telegram")
     /// What the bot counted (updates, Telegram's 429s, refused webhook calls), for `/metrics`.
@@ -340,19 +341,25 @@ public final class TelegramBot: Sendable {
         await blocked.unblock(chat.id)
         let isPrivate = chat.type == "private"
         let user = message.from?.id ?? chat.id
+        // Strangers get nothing but, in private, one short refusal an hour: no reply that says
+        // what the bot does, no work, no model call.
+        guard access.permits(user: user, chat: chat.id) else {
+            if isPrivate, await refusals.shouldTell(user) {
+                await reply(chat: chat, "Sorry, this bot is private.", replyTo: nil)
+                bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "refused user \(user) in chat \(chat.id) (not in TELEGRAM_ALLOWED_USERS)", at: Date())))
+            }
+            return .delivered
+        }
         guard let rawText = message.text else {
             if isPrivate { await reply(chat: chat, "I can only read text messages for now.", replyTo: message.message_id) }
             return .delivered
         }
-        guard access.permits(user: user, chat: chat.id) else {
-            if isPrivate { await reply(chat: chat, "Sorry, this bot is private.", replyTo: nil) }
-            bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "refused user \(user) in chat \(chat.id) (not in TELEGRAM_ALLOWED_USERS)", at: Date())))
-            return .delivered
-        }
-        let mention = "@" + (me.username ?? "")
-        let addressed = isPrivate || rawText.hasPrefix("/") || rawText.contains(mention) || message.reply_to_message?.from?.id == me.id
+        let username = me.username ?? ""
+        let addressing = Addressing(text: rawText, botUsername: username)
+        if case .otherBot = addressing.command { return .delivered }  // `/help@otherbot`
+        let addressed = isPrivate || addressing.command != nil || addressing.mentionsBot || message.reply_to_message?.from?.id == me.id
         guard addressed else { return .delivered }
-        let text = rawText.replacingOccurrences(of: mention, with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = addressing.textWithoutMentions
 
         if text.hasPrefix("/") {
             let answer = await BotCommands.run(text, user: user, chat: chat.id, bot: self)
@@ -476,6 +483,22 @@ actor UserRateLimiter {
         guard times.count < perMinute else { return false }
         times.append(now)
         recent[user] = times
+        return true
+    }
+}
+
+/// Strangers told "this bot is private": once per stranger per `interval`, so that flooding the bot
+/// costs it nothing but silence.
+actor RefusalLimiter {
+    private let interval: TimeInterval
+    private var told: [Int64: Date] = [:]
+
+    init(interval: TimeInterval) { self.interval = interval }
+
+    func shouldTell(_ user: Int64, now: Date = Date()) -> Bool {
+        if let last = told[user], now.timeIntervalSince(last) < interval { return false }
+        if told.count > 10_000 { told = told.filter { now.timeIntervalSince($0.value) < interval } }
+        told[user] = now
         return true
     }
 }

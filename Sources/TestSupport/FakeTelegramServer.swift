@@ -18,6 +18,8 @@ public final class FakeTelegramServer: Sendable {
         /// Queued updates as JSON text, sent verbatim (so tests can queue what JSON libraries
         /// refuse to write, like a lone surrogate).
         var updates: [(id: Int64, json: String)] = []
+        /// Group admins by chat (getChatMember answers `administrator` for them, `member` else).
+        var groupAdmins: [Int64: Set<Int64>] = [:]
         /// Calls of a method to accept before one goes unanswered (``hang(_:afterAccepting:)``).
         var hangs: [String: Int] = [:]
         var nextUpdateID: Int64 = 1
@@ -138,6 +140,11 @@ public final class FakeTelegramServer: Sendable {
     /// client hangs up (at most two minutes).
     public func hang(_ method: String, afterAccepting accepting: Int = 0) {
         state.withLock { $0.hangs[method] = accepting }
+    }
+
+    /// Makes `user` an admin of the group `chat` (as getChatMember reports it).
+    public func makeGroupAdmin(_ user: Int64, of chat: Int64) {
+        state.withLock { _ = $0.groupAdmins[chat, default: []].insert(user) }
     }
 
     /// Messages the bot sent, in order.
@@ -266,6 +273,11 @@ public final class FakeTelegramServer: Sendable {
                 if let outcome { return error(400, outcome) }
                 reply(["ok": true, "result": ["message_id": messageID, "chat": ["id": chatID, "type": "private"], "date": 1_700_000_000, "text": text] as [String: Any]])
             }
+        case "getChatMember":
+            let chatID = (body["chat_id"] as? NSNumber)?.int64Value ?? 0
+            let userID = (body["user_id"] as? NSNumber)?.int64Value ?? 0
+            let isAdmin = state.withLock { $0.groupAdmins[chatID]?.contains(userID) ?? false }
+            reply(["ok": true, "result": ["status": isAdmin ? "administrator" : "member", "user": ["id": userID, "is_bot": false, "first_name": "member"]] as [String: Any]])
         case "setWebhook":
             guard let url = body["url"] as? String, !url.isEmpty else { return error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook") }
             state.withLock { $0.webhook = (url, body["secret_token"] as? String) }

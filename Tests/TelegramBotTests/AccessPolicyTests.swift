@@ -16,6 +16,8 @@ import Testing
         #expect(policy.permits(user: 99, chat: 99), "admins are always allowed")
         #expect(!policy.permits(user: 55, chat: 55))
         #expect(!policy.permits(user: 55, chat: -1))
+        #expect(!policy.permits(user: 10, chat: -1), "an allowed user does not open a group that is not allowed")
+        #expect(policy.permits(user: 99, chat: -1))
         #expect(policy.isAdmin(99))
         #expect(!policy.isAdmin(10))
     }
