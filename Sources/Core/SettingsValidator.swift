@@ -83,7 +83,13 @@ struct SettingsValidator {
                 report.warn(ConfigVariable.telegramWebhookURL.name, "is set, but TELEGRAM_BOT_TOKEN is not: the bot does not run")
             }
         }
-        guard settings.telegram.token != nil else { return }
+        guard let token = settings.telegram.token else { return }
+        if token.value.wholeMatch(of: /[0-9]+:[A-Za-z0-9_-]+/) == nil {
+            // Never echoed: say what is wrong with its shape only.
+            let hint = token.value.contains(where: \.isWhitespace) ? " (it contains a space or a line break)"
+                : token.value.contains(where: { "\"'".contains($0) }) ? " (it contains quotes)" : ""
+            report.error(ConfigVariable.telegramBotToken.name, "is not a bot token\(hint): expected digits, a colon, then letters, digits, _ and - as @BotFather gives it")
+        }
         if settings.telegram.allowedUsers.isEmpty {
             report.warn(ConfigVariable.telegramAllowedUsers.name, "empty: anyone who finds the bot can spend your quota; list the allowed user and group ids")
         }

@@ -50,7 +50,8 @@ struct ValueReader {
         let fallback = Double(variable.defaultValue) ?? 0
         guard let text = string(variable) else { return fallback }
         let digits = text.hasPrefix("$") ? String(text.dropFirst()) : text
-        guard let value = Double(digits), value.isFinite else {
+        // Plain decimals only: Double also reads 0x10 (16), 1e3 and inf, which no one means as dollars.
+        guard digits.wholeMatch(of: /-?[0-9]*\.?[0-9]+|-?[0-9]+\./) != nil, let value = Double(digits), value.isFinite else {
             report.error(variable.name, "expected an amount in USD such as \(variable.defaultValue), got '\(text)'")
             return fallback
         }

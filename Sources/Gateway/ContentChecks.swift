@@ -52,9 +52,15 @@ public enum ContentChecks {
         }.map(\.name)
         // A string's characters never outnumber its UTF-8 bytes: count them only when it may matter.
         let length = cleaned.utf8.count > maxLength ? cleaned.count : 0
-        let refusal = length > maxLength
-            ? "Your message is too long (\(length) characters; the limit is \(maxLength)). Please shorten it or send it in parts."
-            : nil
+        let refusal: String? =
+            if length > maxLength {
+                "Your message is too long (\(length) characters; the limit is \(maxLength)). Please shorten it or send it in parts."
+            } else if cleaned.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
+                // Nothing a model could answer: no provider is asked (nor paid).
+                "Your message is empty once invisible characters are taken out. Please write some text."
+            } else {
+                nil
+            }
         return Input(text: cleaned, flags: flags, refusal: refusal)
     }
 
@@ -78,25 +84,24 @@ public enum ContentChecks {
         }
     }
 
-    /// The text without C0/C1 control characters (tab and newline kept) and bidirectional overrides.
+    /// The text without C0/C1 control characters (tab and newline kept), bidirectional controls
+    /// and invisible characters (see ``isStripped(_:)``).
     public static func stripControlCharacters(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isStripped) else { return text }
         var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09, 0x0A: scalars.append(scalar)
-            case 0x0D: continue
-            case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: continue
-            default: scalars.append(scalar)
-            }
-        }
+        for scalar in text.unicodeScalars where !isStripped(scalar) { scalars.append(scalar) }
         return String(scalars)
     }
 
-    private static func isStripped(_ scalar: Unicode.Scalar) -> Bool {
+    /// Control characters (but tab and newline), bidirectional overrides, isolates and marks (they
+    /// reorder or hide text from a reader), zero-width spaces, word joiners and byte-order marks.
+    /// The zero-width joiner and non-joiner stay: emoji sequences and several scripts need them.
+    static func isStripped(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x09, 0x0A: false
-        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x200B, 0x200E, 0x200F, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x2069: true
+        case 0x061C, 0x180E, 0xFEFF: true
         default: false
         }
     }

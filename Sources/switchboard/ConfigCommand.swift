@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Console
 import Foundation
 import Store
 
@@ -19,7 +20,10 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let loaded = LoadedConfiguration.load()
-            let report = loaded.report
+            var report = loaded.report
+            if let problem = Self.themeProblem(loaded.settings.theme) {
+                report.errors.append(ConfigIssue(ConfigVariable.theme.name, problem))
+            }
             if json {
                 try printJSON([
                     "valid": report.isValid,
@@ -30,6 +34,20 @@ struct ConfigCommand: AsyncParsableCommand {
                 print(ConfigReportText.render(report))
             }
             if !report.isValid { throw ExitCode(1) }
+        }
+
+        /// Why the console could not use `theme` from `themes/` in the working directory (it would
+        /// fall back to the built-in one), or `nil`.
+        static func themeProblem(_ theme: String) -> String? {
+            guard theme != Theme.default.name else { return nil }
+            let directory = FileManager.default.currentDirectoryPath + "/themes"
+            do {
+                _ = try Theme.load(named: theme, from: directory)
+                return nil
+            } catch {
+                let known = Theme.available(in: directory)
+                return error.message + (known.isEmpty ? "" : "; available: " + known.joined(separator: ", "))
+            }
         }
     }
 

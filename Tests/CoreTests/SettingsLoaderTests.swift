@@ -54,6 +54,12 @@ import Testing
         ("LOG_LEVEL", "LOUD", "expected one of TRACE"),
         ("ENVIRONMENT", "prod", "expected one of development"),
         ("LLM_MASTER_KEY", "short", "too short"),
+        ("LLM_DAILY_QUOTA", "0x10", "expected an amount in USD"),
+        ("LLM_HOURLY_QUOTA", "1e3", "expected an amount in USD"),
+        ("LLM_USER_DAILY_QUOTA", "inf", "expected an amount in USD"),
+        ("TELEGRAM_BOT_TOKEN", "123456:ABC def", "is not a bot token (it contains a space or a line break)"),
+        ("TELEGRAM_BOT_TOKEN", "\"123456:ABCdef\"", "is not a bot token (it contains quotes)"),
+        ("TELEGRAM_BOT_TOKEN", "ABCdef", "is not a bot token"),
     ])
     func badValuesAreErrorsNamingTheVariable(variable: String, value: String, expected: String) {
         let (_, report) = load([variable: value])
@@ -61,6 +67,17 @@ import Testing
         let issue = report.errors.first { $0.variable == variable }
         #expect(issue != nil, "no error for \(variable)")
         #expect(issue?.message.contains(expected) == true, "\(issue?.message ?? "")")
+    }
+
+    @Test(arguments: ["10", "$2.50", "0.5", ".5", "3."])
+    func plainDecimalAmountsAreRead(value: String) {
+        let (_, report) = load(["LLM_DAILY_QUOTA": value])
+        #expect(!report.errors.contains { $0.variable == "LLM_DAILY_QUOTA" })
+    }
+
+    @Test func aBadTokenIsNeverEchoed() {
+        let (_, report) = load(["TELEGRAM_BOT_TOKEN": "123456:SECRETpart with-space"])
+        #expect(!report.errors.map(\.description).joined().contains("SECRET"))
     }
 
     @Test func unknownVariablesWarnWithASuggestion() {

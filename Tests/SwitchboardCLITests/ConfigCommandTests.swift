@@ -11,6 +11,20 @@ import TestSupport
         #expect(result.stdout.contains("No LLM providers configured"))
     }
 
+    @Test func checkValidatesTheConsoleTheme() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.file("themes"), withIntermediateDirectories: true)
+        try directory.write("themes/night.toml", "")
+        let missing = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_THEME": "nigth"]).run(["config", "check"])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("SWITCHBOARD_THEME"), "\(missing.stdout)")
+        #expect(missing.stdout.contains("theme 'nigth' not found") && missing.stdout.contains("available: night"), "\(missing.stdout)")
+        let unsafe = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_THEME": "../etc/passwd"]).run(["config", "check"])
+        #expect(unsafe.status == 1 && unsafe.stdout.contains("may contain only letters"))
+        let found = try await SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_THEME": "night"]).run(["config", "check"])
+        #expect(found.status == 0, "\(found.stdout)")
+    }
+
     @Test func checkReportsBadValuesByNameAndExitsOne() async throws {
         let directory = try TemporaryDirectory()
         try directory.write(".env", """

@@ -43,3 +43,18 @@ import TestSupport
         #expect(h.model.requests.count == 1 && asked == "thanks .")
     }
 }
+
+@Suite struct InputHygieneTests {
+    @Test func aMessageOfInvisibleCharactersIsNotSentToAProvider() async throws {
+        let h = try BotHarness(script: FakeLLMScript(text: "Fine."))
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "\u{200B}\u{2060}\u{202E}\u{FEFF}", chatID: 90, userID: 90)
+        h.telegram.sendUpdate(text: "he\u{200B}llo\u{200F}", chatID: 90, userID: 90)
+        await h.waitFor("both handled") { h.telegram.sent.filter { $0.chatID == 90 }.count == 2 }
+        #expect(h.telegram.sent.first?.text == "Your message is empty once invisible characters are taken out. Please write some text.")
+        #expect(h.model.requests.count == 1)
+        #expect((h.model.requests.last?.json?["messages"] as? [[String: String]])?.last?["content"] == "hello")
+    }
+}
