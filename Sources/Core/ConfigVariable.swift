@@ -56,7 +56,8 @@ extension ConfigVariable {
     public static let requestTimeout = ConfigVariable("SWITCHBOARD_REQUEST_TIMEOUT", default: "300", "Seconds a whole request may take, answer included")
     public static let telegramBotToken = ConfigVariable("TELEGRAM_BOT_TOKEN", secret: true, "Telegram bot token from @BotFather; enables the bot")
     public static let telegramAPIBaseURL = ConfigVariable("TELEGRAM_API_BASE_URL", default: "https://api.telegram.org", "Telegram Bot API base URL (a local Bot API server works too)")
-    public static let telegramAllowedUsers = ConfigVariable("TELEGRAM_ALLOWED_USERS", "Comma-separated user and group ids allowed to use the bot; empty = everyone")
+    public static let telegramAllowedUsers = ConfigVariable("TELEGRAM_ALLOWED_USERS", "Comma-separated user and group ids allowed to use the bot; empty = everyone (in production only with TELEGRAM_ALLOW_EVERYONE=true)")
+    public static let telegramAllowEveryone = ConfigVariable("TELEGRAM_ALLOW_EVERYONE", default: "false", "true: an empty TELEGRAM_ALLOWED_USERS lets anyone use the bot, as meant (required in production, silences the warning)")
     public static let telegramAdminUsers = ConfigVariable("TELEGRAM_ADMIN_USERS", "Comma-separated user ids allowed to use admin commands")
     public static let telegramWebhookURL = ConfigVariable("TELEGRAM_WEBHOOK_URL", "Public https URL Telegram posts updates to (webhook mode); empty = long polling. Needs SWITCHBOARD_HTTP_LISTEN")
     public static let telegramWebhookSecret = ConfigVariable("TELEGRAM_WEBHOOK_SECRET", secret: true, "secret_token Telegram sends with every webhook request (1–256 of A-Z a-z 0-9 _ -); empty = a new random one each start")
@@ -76,7 +77,7 @@ extension ConfigVariable {
         enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, memoryWindow, enableMetrics, maxInputLength,
         masterKey,
         caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,
-        telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAdminUsers,
+        telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAllowEveryone, telegramAdminUsers,
         telegramWebhookURL, telegramWebhookSecret, httpListen,
         database, modelsFile, theme,
     ]

@@ -100,6 +100,8 @@ public struct TelegramSettings: Sendable, Hashable {
     public var apiBaseURL: String
     /// User and group ids allowed to talk to the bot; empty means everyone.
     public var allowedUsers: [Int64]
+    /// The operator means an empty ``allowedUsers`` (anyone may use the bot).
+    public var allowEveryone: Bool
     /// User ids allowed to use admin commands.
     public var adminUsers: [Int64]
     /// The public URL Telegram posts updates to; `nil` means long polling.

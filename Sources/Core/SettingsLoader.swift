@@ -75,7 +75,7 @@ public struct SettingsLoader: Sendable {
             costAlerts: values.bool(.enableCostAlerts), metrics: values.bool(.enableMetrics))
         let telegram = TelegramSettings(
             token: values.secret(.telegramBotToken), apiBaseURL: values.url(.telegramAPIBaseURL),
-            allowedUsers: values.ids(.telegramAllowedUsers), adminUsers: values.ids(.telegramAdminUsers),
+            allowedUsers: values.ids(.telegramAllowedUsers), allowEveryone: values.bool(.telegramAllowEveryone), adminUsers: values.ids(.telegramAdminUsers),
             webhookURL: values.url(named: ConfigVariable.telegramWebhookURL.name, default: nil),
             webhookSecret: values.webhookSecret(.telegramWebhookSecret))
 

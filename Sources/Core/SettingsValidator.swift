@@ -90,8 +90,12 @@ struct SettingsValidator {
                 : token.value.contains(where: { "\"'".contains($0) }) ? " (it contains quotes)" : ""
             report.error(ConfigVariable.telegramBotToken.name, "is not a bot token\(hint): expected digits, a colon, then letters, digits, _ and - as @BotFather gives it")
         }
-        if settings.telegram.allowedUsers.isEmpty {
-            report.warn(ConfigVariable.telegramAllowedUsers.name, "empty: anyone who finds the bot can spend your quota; list the allowed user and group ids")
+        if settings.telegram.allowedUsers.isEmpty && !settings.telegram.allowEveryone {
+            if settings.environment == .production {
+                report.error(ConfigVariable.telegramAllowedUsers.name, "empty in production: anyone who finds the bot could spend your quota; list the allowed user and group ids, or set TELEGRAM_ALLOW_EVERYONE=true if that is what you mean")
+            } else {
+                report.warn(ConfigVariable.telegramAllowedUsers.name, "empty: anyone who finds the bot can spend your quota; list the allowed user and group ids (TELEGRAM_ALLOW_EVERYONE=true if that is what you mean)")
+            }
         }
         if settings.telegram.adminUsers.isEmpty {
             report.warn(ConfigVariable.telegramAdminUsers.name, "empty: nobody can use /stats, /providers or pin a model from Telegram")

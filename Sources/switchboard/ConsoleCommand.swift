@@ -24,6 +24,11 @@ struct ConsoleCommand: AsyncParsableCommand {
         let bus = EventBus<Event>()
         // Under ncurses nothing may print: warnings and errors go to the Errors panel.
         LoggingSystem.bootstrap { label in RedactingLogHandler(BusLogHandler(label: label, bus: bus)) }
+        let events = bus.subscribe(capacity: 4_096)
+        // What `config check` would warn about, on the console from the start.
+        for warning in loaded.report.warnings {
+            bus.publish(.alert(Alert(severity: .warning, message: "configuration: \(warning)", at: Date())))
+        }
         let runtime: Runtime
         do {
             runtime = try Runtime.start(loaded, bus: bus)
@@ -45,7 +50,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         defer { bot.cancel() }
         let themes = FileManager.default.currentDirectoryPath + "/themes"
         let app = ConsoleApp(
-            events: bus.subscribe(capacity: 4_096),
+            events: events,
             hooks: ConsoleHooks(runtime: runtime).hooks,
             themesDirectory: FileManager.default.fileExists(atPath: themes) ? themes : nil,
             theme: loaded.settings.theme,

@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
         guard loaded.settings.telegram.token != nil else {
             throw CleanExit.failure("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and add it to .env (or store it with `switchboard secrets set TELEGRAM_BOT_TOKEN`)")
         }
+        // What `config check` would say, said at start: a warning read in the log beats one never read.
+        let configuration = Logger(label: "switchboard.config")
+        for warning in loaded.report.warnings { configuration.warning("\(warning)") }
         let runtime: Runtime
         do {
             runtime = try Runtime.start(loaded)

@@ -115,6 +115,18 @@ import Testing
         #expect(report.errors.contains { $0.variable == "VLLM_BASE_URL" })
     }
 
+    @Test func anOpenBotInProductionMustBeMeant() {
+        let bot = ["ENVIRONMENT": "production", "OPENAI_API_KEY": "sk-test-production", "TELEGRAM_BOT_TOKEN": "123456:ABCdef"]
+        let (_, open) = load(bot)
+        #expect(open.errors.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" && $0.message.contains("TELEGRAM_ALLOW_EVERYONE=true") })
+        let (_, meant) = load(bot.merging(["TELEGRAM_ALLOW_EVERYONE": "true"]) { $1 })
+        #expect(!meant.errors.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" })
+        #expect(!meant.warnings.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" })
+        let (_, development) = load(["TELEGRAM_BOT_TOKEN": "123456:ABCdef"])
+        #expect(development.warnings.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" }, "outside production a warning")
+        #expect(!development.errors.contains { $0.variable == "TELEGRAM_ALLOWED_USERS" })
+    }
+
     @Test func productionWithoutProvidersIsInvalid() {
         let (_, report) = load(["ENVIRONMENT": "production"])
         #expect(!report.isValid)

@@ -57,6 +57,26 @@ import TestSupport
         #expect(!result.stderr.contains("s3cret_token-1") && !result.stderr.contains(telegram.token), "no secrets in the log")
     }
 
+    @Test func runLogsWhatConfigCheckWouldWarnAbout() async throws {
+        let directory = try TemporaryDirectory()
+        let telegram = try FakeTelegramServer()
+        defer { telegram.stop() }
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.baseURL,
+            "LLM_DAILY_QOUTA": "3", "LLM_ENABLE_METRICS": "true",
+        ])
+        let bot = try runner.start(["run"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !telegram.calledMethods.contains("getUpdates") && ContinuousClock.now < deadline && bot.isRunning {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        bot.signal(SIGTERM)
+        let result = try await bot.wait(timeout: .seconds(30))
+        #expect(result.stderr.contains("LLM_DAILY_QOUTA"), "a misspelt variable: \(result.stderr)")
+        #expect(result.stderr.contains("TELEGRAM_ALLOWED_USERS: empty"), "an open bot")
+        #expect(result.stderr.contains("LLM_ENABLE_METRICS"), "metrics without a listener")
+    }
+
     @Test func anAddressInUseIsAClearErrorNotAHang() async throws {
         let directory = try TemporaryDirectory()
         let telegram = try FakeTelegramServer()
