@@ -41,11 +41,35 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            // Processes started together on a new file would each see no schema and each create
+            // it ("table already exists"): opening and migrating happen under an exclusive lock,
+            // and a second process waits for the first.
+            pool = try Self.whileHoldingMigrationLock(of: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.migrator.migrate(pool)
+                return pool
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw Self.translate(error, path: path)
         }
+    }
+
+    /// Runs `body` holding an exclusive lock on `<database>.lock` (created 0600 beside it).
+    private static func whileHoldingMigrationLock<T>(of path: String, _ body: () throws -> T) throws -> T {
+        let lockPath = path + ".lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(.cannotOpen, path: path, "cannot create the lock file \(lockPath) beside the database: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }  // closing releases the lock
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw StoreError(.cannotOpen, path: path, "cannot lock \(lockPath): \(String(cString: strerror(errno)))")
+            }
+        }
+        return try body()
     }
 
     /// Runs `body` in one write transaction, translating database errors.
