@@ -60,9 +60,10 @@ import TestSupport
     }
 
     @Test func testChatStreamsAndDisableChangesTheProvidersPanel() async throws {
-        // A provider slow enough (a word every 300 ms) that the partial answer is on screen for
-        // seconds, however busy the machine running the tests is.
-        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Streaming one word at a time to the console panel.", pace: .milliseconds(300)))
+        // A provider slow enough (a word every 700 ms) that the partial answer is on screen for
+        // seconds, however busy the machine running the tests is (at 300 ms a CI run on a loaded
+        // two-core machine once missed it: each capture-pane took longer than the whole stream).
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Streaming one word at a time to the console panel.", pace: .milliseconds(700)))
         let directory = try TemporaryDirectory()
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         try FileManager.default.copyItem(atPath: repository.appendingPathComponent("themes").path, toPath: directory.file("themes"))
