@@ -45,6 +45,10 @@ public final class SQLiteStore: Sendable {
             // it ("table already exists"): opening and migrating happen under an exclusive lock,
             // and a second process waits for the first.
             pool = try Self.whileHoldingMigrationLock(of: path) {
+                // Conversations are private: a new file is the owner's alone (SQLite gives its
+                // -wal and -shm files the database's mode).
+                let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if created >= 0 { close(created) }
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try Self.migrator.migrate(pool)
                 return pool
@@ -88,6 +92,13 @@ public final class SQLiteStore: Sendable {
         } catch {
             throw Self.translate(error, path: path)
         }
+    }
+
+    /// What SQLite's quick check finds wrong with the file (b-trees, pages, constraints): empty
+    /// when the database is sound. Reads the whole file once: for start-up and `config check`.
+    public func quickCheck() throws(StoreError) -> [String] {
+        let lines = try read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(20)") }
+        return lines == ["ok"] ? [] : lines
     }
 
     /// The names of the applied migrations, oldest first.

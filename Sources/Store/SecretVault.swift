@@ -112,8 +112,19 @@ public struct SecretVault: Sendable {
             throw SecretVaultError("LLM_MASTER_KEY is not set and the development key \(path) is missing")
         }
         let key = MasterKey.generate()
-        guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw SecretVaultError("cannot write the development key \(path); set LLM_MASTER_KEY instead")
+        // Created 0600 in one step: never readable by others, not even while being written.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor < 0 && errno == EEXIST {
+            return try developmentKey(create: false)  // another process created it just now
+        }
+        guard descriptor >= 0 else {
+            throw SecretVaultError("cannot write the development key \(path) (\(String(cString: strerror(errno)))); set LLM_MASTER_KEY instead")
+        }
+        defer { close(descriptor) }
+        let bytes = Array((key + "\n").utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw SecretVaultError("cannot write the development key \(path) (\(String(cString: strerror(errno)))); set LLM_MASTER_KEY instead")
         }
         return key
     }

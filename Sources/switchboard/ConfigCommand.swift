@@ -19,7 +19,7 @@ struct ConfigCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let loaded = LoadedConfiguration.load()
+            let loaded = LoadedConfiguration.load(checkingIntegrity: true)
             var report = loaded.report
             if let problem = Self.themeProblem(loaded.settings.theme) {
                 report.errors.append(ConfigIssue(ConfigVariable.theme.name, problem))

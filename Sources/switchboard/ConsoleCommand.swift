@@ -20,7 +20,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             throw CleanExit.failure(error.message)
         }
-        let loaded = LoadedConfiguration.load()
+        let loaded = LoadedConfiguration.load(checkingIntegrity: true)
         let bus = EventBus<Event>()
         // Under ncurses nothing may print: warnings and errors go to the Errors panel.
         LoggingSystem.bootstrap { label in RedactingLogHandler(BusLogHandler(label: label, bus: bus)) }

@@ -21,7 +21,9 @@ struct LoadedConfiguration {
         FileManager.default.currentDirectoryPath + "/.env"
     }
 
-    static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = defaultDotEnvPath) -> LoadedConfiguration {
+    /// `checkingIntegrity`: also run SQLite's quick check on the database (it reads the whole file:
+    /// `config check`, `run` and the console ask for it, one-shot commands do not).
+    static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = defaultDotEnvPath, checkingIntegrity: Bool = false) -> LoadedConfiguration {
         let (dotEnv, fileIssues) = SettingsLoader.readDotEnv(at: dotEnvPath)
         var (settings, report) = SettingsLoader(environment: environment, dotEnv: dotEnv).load()
         report.warnings += fileIssues
@@ -36,6 +38,16 @@ struct LoadedConfiguration {
         } catch {
             report.errors.append(ConfigIssue(ConfigVariable.database.name, error.description))
             return LoadedConfiguration(settings: settings, report: report, store: nil, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
+        }
+        if checkingIntegrity {
+            do {
+                let problems = try store.quickCheck()
+                if !problems.isEmpty {
+                    report.errors.append(ConfigIssue(ConfigVariable.database.name, "\(settings.databasePath) is damaged (SQLite quick check: \(problems.prefix(3).joined(separator: "; "))): stop, copy it aside and restore a backup, or try `sqlite3 \(settings.databasePath) .recover`"))
+                }
+            } catch {
+                report.errors.append(ConfigIssue(ConfigVariable.database.name, error.description))
+            }
         }
 
         let vault = SecretVault(store: store, masterKey: settings.masterKey, environment: settings.environment)

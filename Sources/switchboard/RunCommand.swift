@@ -12,7 +12,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the Telegram bot without the console (logs to standard error; SIGTERM or Ctrl-C stops it).")
 
     func run() async throws {
-        let loaded = LoadedConfiguration.load()
+        let loaded = LoadedConfiguration.load(checkingIntegrity: true)
         bootstrapLogging(loaded.settings)
         guard loaded.report.isValid else {
             throw CleanExit.failure("the configuration is not valid:\n" + loaded.report.errors.map { "  - \($0)" }.joined(separator: "\n"))

@@ -7,6 +7,17 @@ import TestSupport
 @testable import Store
 
 @Suite struct SQLiteStoreTests {
+    @Test func aNewDatabaseIsTheOwnersAlone() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("private.sqlite3")
+        let store = try SQLiteStore(path: path)
+        try store.logError(source: "test", kind: nil, message: "a row, so the WAL is written")
+        for file in [path, path + "-wal", path + "-shm", path + ".lock"] {
+            let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o600, "\(file): \(String(mode ?? 0, radix: 8))")
+        }
+    }
+
     @Test func createsTheDirectoryAndMigratesInWALMode() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("nested/deeper/switchboard.sqlite3")

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 import TestSupport
 
@@ -86,6 +87,29 @@ import TestSupport
         let result = try await SwitchboardProcess(workingDirectory: directory.path).run(["config", "example"])
         let repositoryFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".env.example")
         #expect(result.stdout == (try String(contentsOf: repositoryFile, encoding: .utf8)))
+    }
+
+    @Test func aDamagedDatabaseIsNoticedByCheckAndRun() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("db.sqlite3")
+        do {
+            let store = try SQLiteStore(path: path)
+            for row in 0..<3_000 { try store.logError(source: "test", kind: "filler", message: "row \(row) " + String(repeating: "x", count: 40)) }
+        }  // closed: the WAL is checkpointed into the file
+        // A few pages in the middle overwritten, as a bad disk or a careless copy would leave them.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2 / 4_096 * 4_096)
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 3 * 4_096))
+        try handle.close()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_DB": path, "TELEGRAM_BOT_TOKEN": "123456:ABCdef", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9"])
+        let check = try await runner.run(["config", "check"])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("SWITCHBOARD_DB"), "\(check.stdout)")
+        #expect(check.stdout.contains("damaged") || check.stdout.contains("malformed"), "\(check.stdout)")
+        let run = try await runner.run(["run"], timeout: .seconds(30))
+        #expect(run.status == 1, "it does not start answering on a damaged database")
+        #expect(run.stderr.contains("SWITCHBOARD_DB"), "\(run.stderr)")
     }
 
     @Test func anUnusableDatabaseIsAClearErrorNotACrash() async throws {

@@ -170,6 +170,8 @@ final class BotHarness: Sendable {
         let polls = h.telegram.calledMethods.filter { $0 == "getUpdates" }.count
         #expect(polls <= 3, "getUpdates called \(polls) times during a 1.5 s answer")
         #expect(bot.counters.snapshot.updates == 1)
+        // Confirmed once the answer's delivery is recorded, a moment after Telegram shows it.
+        await bot.finishInFlight(within: .seconds(10))
         let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
         #expect(try store.telegramOffset() == 2)
         #expect(try store.pendingUpdates().isEmpty, "answered: out of the inbox")
