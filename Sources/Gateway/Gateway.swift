@@ -341,7 +341,9 @@ public final class Gateway: Sendable {
         let amount = CostCalculator.reservation(promptTokens: bounds.promptTokens, maxOutputTokens: bounds.outputTokens, at: model.price)
         let reservation: BudgetLedger.Reservation
         do {
-            reservation = try ledger.reserve(provider: model.provider, user: request.user, amount: amount)
+            reservation = try ledger.reserve(
+                provider: model.provider, user: request.user, amount: amount,
+                for: .init(requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, model: model.id))
         } catch {
             return .refused("\(model.id): \(error)")
         }

@@ -59,7 +59,7 @@ extension SQLiteStore {
                 summary.costByProvider[row["provider"], default: 0] += cost
                 summary.costByModel[row["model"], default: 0] += cost
             }
-            for row in try Row.fetchAll(db, sql: "SELECT error_kind, COUNT(*) AS n FROM usage WHERE created_at >= ? AND outcome = 'error' GROUP BY error_kind", arguments: [start]) {
+            for row in try Row.fetchAll(db, sql: "SELECT error_kind, COUNT(*) AS n FROM usage WHERE created_at >= ? AND outcome IN ('error', 'interrupted') GROUP BY error_kind", arguments: [start]) {
                 summary.errorsByKind[row["error_kind"] ?? "unknown"] = row["n"]
             }
             return summary

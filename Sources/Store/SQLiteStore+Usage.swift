@@ -6,6 +6,8 @@ import GRDB
 public struct UsageRecord: Sendable, Hashable {
     public enum Outcome: String, Sendable, Hashable {
         case ok, error, cacheHit = "cache_hit", refused
+        /// The process died during the attempt: charged what was reserved, estimated.
+        case interrupted
     }
 
     public var requestID: String
@@ -129,27 +131,6 @@ extension SQLiteStore {
         try read { db in try Self.spend(since: start, upTo: .max, in: db) }
     }
 
-    /// Settled spend since the start of the current hour and of the current day, and the id of
-    /// the newest usage row those sums include (read in one transaction, so they agree).
-    public func spendSnapshot(hourStart: Date, dayStart: Date) throws(StoreError) -> (hour: SpendTotals, day: SpendTotals, lastID: Int64) {
-        try read { db in
-            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM usage") ?? 0
-            return (try Self.spend(since: hourStart, upTo: lastID, in: db), try Self.spend(since: dayStart, upTo: lastID, in: db), lastID)
-        }
-    }
-
-    /// The spend of the usage rows added after row `id` (cache hits left out), and the id of the
-    /// newest row now: what keeps window sums current without summing the day again.
-    public func spendAdded(after id: Int64) throws(StoreError) -> (rows: [SpendRow], lastID: Int64) {
-        try read { db in
-            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM usage") ?? id
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT provider, user_id, cost_usd, created_at FROM usage WHERE id > ? AND id <= ? AND cache_hit = 0", arguments: [id, lastID]
-            ).map { SpendRow(provider: $0["provider"], userID: $0["user_id"], costUSD: $0["cost_usd"], createdAt: $0["created_at"]) }
-            return (rows, lastID)
-        }
-    }
-
     /// Spend per provider and per user since a time (`?`), in the rows up to an id (`?`).
     static let spendByProviderSQL = "SELECT provider, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND +id <= ? GROUP BY provider"
     static let spendByUserSQL = "SELECT user_id, SUM(cost_usd) AS spent FROM usage WHERE created_at >= ? AND cache_hit = 0 AND user_id IS NOT NULL AND +id <= ? GROUP BY user_id"
@@ -158,7 +139,7 @@ extension SQLiteStore {
     ///
     /// `+id` keeps SQLite off the primary key for the id bound (it would read every row up to
     /// `lastID`, all of history): the time index narrows the rows to the window.
-    private static func spend(since start: Date, upTo lastID: Int64, in db: Database) throws -> SpendTotals {
+    static func spend(since start: Date, upTo lastID: Int64, in db: Database) throws -> SpendTotals {
         var totals = SpendTotals()
         for row in try Row.fetchAll(db, sql: spendByProviderSQL, arguments: [start, lastID]) {
             let spent: Double = row["spent"] ?? 0

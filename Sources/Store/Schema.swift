@@ -88,6 +88,25 @@ extension SQLiteStore {
                 t.column("quarantined_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v8-budget-reservations") { db in
+            // Budget claims in flight, shared by every process on the file (see
+            // BudgetReservationRow): checked and inserted in one transaction, replaced by their
+            // usage row in another.
+            // A plain rowid key: ids of settled reservations may be reused (no sqlite_sequence
+            // page to write on every reservation).
+            try db.create(table: "budget_reservations") { t in
+                t.primaryKey("id", .integer)
+                t.column("owner", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("request_id", .text).notNull()
+                t.column("conversation_id", .text)
+                t.column("user_id", .text)
+                t.column("provider", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("amount_usd", .double).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 

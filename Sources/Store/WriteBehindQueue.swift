@@ -15,7 +15,10 @@ import Synchronization
 public final class WriteBehindQueue: Sendable {
     /// One pending write.
     public enum Item: Sendable {
-        case usage(UsageRecord)
+        /// `settling`: the budget reservation the row replaces (deleted in the same transaction).
+        case usage(UsageRecord, settling: Int64? = nil)
+        /// A budget reservation given back unused.
+        case releaseReservation(Int64)
         /// `replacing`: the expiry of the entry already stored under the key, which goes.
         case cacheEntry(CachedResponse, key: String, replacing: Date?)
         /// A hit on the entry stored under `key` with expiry `expiresAt`.
@@ -167,12 +170,16 @@ public final class WriteBehindQueue: Sendable {
         var replaced: [(key: String, expiresAt: Date)] = []
         var hits: [(key: String, expiresAt: Date)] = []
         var errors: [(source: String, kind: String?, message: String, at: Date)] = []
+        var reservations: [Int64] = []
         usage.reserveCapacity(batch.count)
         entries.reserveCapacity(batch.count)
         for item in batch {
             switch item {
-            case .usage(let record):
+            case .usage(let record, let reservation):
                 usage.append(record)
+                if let reservation { reservations.append(reservation) }
+            case .releaseReservation(let reservation):
+                reservations.append(reservation)
             case .cacheEntry(let response, let key, let replacing):
                 if let replacing {
                     let stamp = StoredValues.text(replacing)
@@ -191,6 +198,7 @@ public final class WriteBehindQueue: Sendable {
         }
         try store.write { db in
             try SQLiteStore.insert(usage, in: db)
+            try SQLiteStore.deleteReservations(reservations, in: db)
             if let first = entries.first {
                 try SQLiteStore.deleteExpiredCacheEntries(at: first.response.createdAt, in: db)
             }

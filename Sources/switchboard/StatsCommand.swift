@@ -13,13 +13,14 @@ struct ServiceReport {
 
     static func read(_ loaded: LoadedConfiguration, store: SQLiteStore) throws -> ServiceReport {
         let now = Date()
-        let summary = try store.usageSummary(since: BudgetLedger.windowStart(.daily, at: now))
         let overrides = try store.providerOverrides()
         let circuits = try store.circuitStates()
         let names = loaded.settings.configuredProviders.map(\.name) + (loaded.settings.usesDemoProvider ? [Settings.demoProviderName] : [])
         let limits = BudgetLimits(settings: loaded.settings.quotas, overrides: overrides)
+        // Read first: it settles what a killed process left reserved, which the summary then counts.
         let ledger = BudgetLedger(store: store, limits: limits)
         let snapshot = ledger.snapshot(providers: names)
+        let summary = try store.usageSummary(since: BudgetLedger.windowStart(.daily, at: now))
         var providers: [String: [String: Any]] = [:]
         for name in names {
             providers[name] = [
@@ -27,6 +28,7 @@ struct ServiceReport {
                 "circuit": circuits[name] ?? CircuitState.closed.rawValue,
                 "spend_hour": snapshot.line(name, .hourly)?.spent ?? 0,
                 "spend_day": snapshot.line(name, .daily)?.spent ?? 0,
+                "reserved": snapshot.line(name, .daily)?.reserved ?? 0,
                 "quota_hour": limits.hourly(name),
                 "quota_day": limits.daily(name),
             ]

@@ -138,6 +138,52 @@ final class ManualDate: Sendable {
         writers.forEach { $0.stop() }
     }
 
+    /// Two processes on one file (two stores, two ledgers, two write-behind queues): a reservation
+    /// made by one binds the other at once, with no refresh in between, and so does a settled row
+    /// still waiting in the first one's queue.
+    @Test func anotherProcesssReservationBindsAtOnce() throws {
+        let limits = BudgetLimits(defaultHourly: 1, defaultDaily: 10, globalDaily: 100, userDaily: nil)
+        let clock = clock
+        let otherStore = try SQLiteStore(path: directory.file("db.sqlite3"))
+        let writers = [WriteBehindQueue(store: store), WriteBehindQueue(store: otherStore)]
+        defer { writers.forEach { $0.stop() } }
+        let first = BudgetLedger(store: store, limits: limits, writer: writers[0], clock: { clock.now })
+        let second = BudgetLedger(store: otherStore, limits: limits, writer: writers[1], clock: { clock.now })
+        _ = second.headroom(provider: "openai", user: nil)  // read once: the next refresh is 2 s away
+        let held = try first.reserve(provider: "openai", user: nil, amount: 0.6, for: .init(requestID: "r1", model: "gpt-4o"))
+        #expect(throws: BudgetError.self, "the other process's reservation counts") { try second.reserve(provider: "openai", user: nil, amount: 0.6) }
+        try first.settle(held, record: record("openai", 0.55))
+        // Settled but (probably) still queued: the reservation row stands for it until the row is in.
+        #expect(throws: BudgetError.self) { try second.reserve(provider: "openai", user: nil, amount: 0.5) }
+        writers[0].flush()
+        #expect(try store.budgetReservations().isEmpty, "the usage row replaced the reservation")
+        #expect(try second.reserve(provider: "openai", user: nil, amount: 0.45).amount == 0.45, "what was not spent is free again")
+        #expect(throws: BudgetError.self) { try second.reserve(provider: "openai", user: nil, amount: 0.01) }
+    }
+
+    /// A reservation left by a process that died (kill -9 mid-stream) is charged in full, as an
+    /// estimated `interrupted` attempt, by the next ledger that reads the file.
+    @Test func aDeadProcesssReservationBecomesAnInterruptedUsageRow() throws {
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let row = BudgetReservationRow(
+            owner: "dead", processID: exited.processIdentifier, requestID: "killed-request", conversationID: "c1", userID: "u1",
+            provider: "openai", model: "gpt-4o", amountUSD: 0.25, createdAt: clock.now)
+        _ = try store.reserveBudget(.added(after: 0), owner: "dead") { _ in row }
+        let ledger = ledger(BudgetLimits(defaultHourly: 1, defaultDaily: 10, globalDaily: 100, userDaily: 1))
+        #expect(abs(ledger.headroom(provider: "openai", user: "u1").providerHourly - 0.75) < 1e-9, "counted while it is reserved")
+        let usage = try store.recentUsage(limit: 5)
+        #expect(usage.count == 1)
+        #expect(usage.first?.outcome == .interrupted && usage.first?.costEstimated == true)
+        #expect(usage.first?.costUSD == 0.25 && usage.first?.requestID == "killed-request" && usage.first?.userID == "u1" && usage.first?.model == "gpt-4o")
+        #expect(try store.budgetReservations().isEmpty)
+        clock.advance(BudgetLedger.refreshInterval)
+        let room = ledger.headroom(provider: "openai", user: "u1")
+        #expect(abs(room.providerHourly - 0.75) < 1e-9 && abs((room.user ?? 0) - 0.75) < 1e-9, "then counted as spent, once")
+    }
+
     @Test func globalAndUserLimitsBind() throws {
         let ledger = ledger(BudgetLimits(defaultHourly: 10, defaultDaily: 10, globalDaily: 1, userDaily: 0.5))
         try ledger.settle(try ledger.reserve(provider: "openai", user: "42", amount: 0.4), record: record("openai", 0.4, user: "42"))

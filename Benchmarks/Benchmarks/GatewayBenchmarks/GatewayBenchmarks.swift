@@ -314,6 +314,28 @@ let benchmarks: @Sendable () -> Void = {
         fixture.gateway.flushWrites()
     }
 
+    // The ledger alone: a reservation is a write transaction (read what was spent and reserved
+    // since the last one, check, insert), so that processes sharing the file never overspend; the
+    // settle that follows is written behind. Paired in one run with the usage row's own cost.
+    Benchmark("budget ledger, durable reserve and settle per request", configuration: .init(metrics: [.wallClock, .custom("reserve µs"), .custom("CPU µs per request")], maxIterations: 5)) { benchmark in
+        guard let directory = try? TemporaryDirectory(), let store = try? SQLiteStore(path: directory.file("bench.sqlite3")) else { fatalError("store") }
+        let queue = WriteBehindQueue(store: store)
+        defer { queue.stop() }
+        let ledger = BudgetLedger(store: store, limits: BudgetLimits(defaultHourly: 1_000_000, defaultDaily: 1_000_000, globalDaily: 1_000_000, userDaily: 1_000_000), writer: queue)
+        let requests = 5_000
+        let cpuBefore = processCPUMicroseconds()
+        for index in 0..<requests {
+            let before = ContinuousClock.now
+            guard let reservation = try? ledger.reserve(provider: "openai", user: "user-\(index % 20)", amount: 0.001, for: .init(requestID: "request-\(index)", model: "gpt-4o-mini")) else { fatalError("reserve") }
+            benchmark.measurement(.custom("reserve µs"), microseconds(.now - before))
+            try? ledger.settle(reservation, record: UsageRecord(
+                requestID: "request-\(index)", userID: "user-\(index % 20)", provider: "openai", model: "gpt-4o-mini", promptTokens: 30, outputTokens: 8,
+                costUSD: 0.000_009, latencyMilliseconds: 12, outcome: .ok, createdAt: Date()))
+        }
+        queue.flush()
+        benchmark.measurement(.custom("CPU µs per request"), (processCPUMicroseconds() - cpuBefore) / requests)
+    }
+
     // The write-behind queue alone: what a request's usage row and cache entry cost the writer
     // thread, in batches of 150 (what 50 ms gathers at 3,000 requests a second).
     Benchmark("write-behind, usage row and cache entry per request", configuration: .init(metrics: [.wallClock, .custom("CPU ns per request")], maxIterations: 5)) { benchmark in
