@@ -48,7 +48,7 @@ extension ConfigVariable {
     // Added by Switchboard.
     public static let openAIBaseURL = ConfigVariable("OPENAI_BASE_URL", default: "https://api.openai.com/v1", "OpenAI API base URL; requests go to {base}/chat/completions")
     public static let anthropicBaseURL = ConfigVariable("ANTHROPIC_BASE_URL", default: "https://api.anthropic.com", "Anthropic API base URL; requests go to {base}/v1/messages")
-    public static let compatibleProviders = ConfigVariable("LLM_COMPATIBLE_PROVIDERS", "Extra OpenAI-compatible providers, comma-separated names (e.g. groq,ollama); each NAME reads NAME_BASE_URL, NAME_API_KEY and NAME_MODELS")
+    public static let compatibleProviders = ConfigVariable("LLM_COMPATIBLE_PROVIDERS", "Extra OpenAI-compatible providers, comma-separated names (e.g. groq,ollama); each NAME reads NAME_BASE_URL, NAME_API_KEY, NAME_MODELS and NAME_PRICES")
     public static let caFile = ConfigVariable("SWITCHBOARD_CA_FILE", "PEM file of CA certificates to trust for HTTPS instead of the system's (TLS verification stays on)")
     public static let connectTimeout = ConfigVariable("SWITCHBOARD_CONNECT_TIMEOUT", default: "10", "Seconds to establish a connection to a provider")
     public static let firstByteTimeout = ConfigVariable("SWITCHBOARD_FIRST_BYTE_TIMEOUT", default: "60", "Seconds from sending a request to the first byte of the answer")
@@ -96,7 +96,8 @@ extension ConfigVariable {
             "# Switchboard configuration. Copy to .env and fill in what you need; the real environment",
             "# wins over .env. Values shown are the defaults; empty means unset.",
             "# Extra OpenAI-compatible providers: LLM_COMPATIBLE_PROVIDERS=groq, then GROQ_BASE_URL,",
-            "# GROQ_API_KEY and GROQ_MODELS (comma-separated model ids).",
+            "# GROQ_API_KEY, GROQ_MODELS (comma-separated model ids) and GROQ_PRICES (model=INPUT/OUTPUT",
+            "# in USD per million tokens, model=free, or *=… for every model; unpriced models are not used).",
         ]
         for variable in all {
             lines.append("")

@@ -41,6 +41,15 @@ public struct ProviderConfiguration: Sendable, Hashable {
     public var organization: String?
     /// Models an OpenAI-compatible provider serves (from `NAME_MODELS`).
     public var models: [String]
+    /// What the operator declared those models cost (from `NAME_PRICES`), by model id, `*` for
+    /// every model. A model with no price (here or in the models file) is never used: it would
+    /// otherwise be routed as if it were free.
+    public var prices: [String: DeclaredPrice]
+
+    /// The declared price of `model`, or of every model.
+    public func declaredPrice(of model: String) -> DeclaredPrice? {
+        prices[model] ?? prices[DeclaredPrice.everyModel]
+    }
 
     /// Whether the provider can be called: a key is set, or (for compatible servers such as Ollama,
     /// which need none) a base URL was declared.
@@ -52,7 +61,8 @@ public struct ProviderConfiguration: Sendable, Hashable {
     }
 
     /// Creates a provider configuration.
-    public init(name: String, kind: ProviderKind, baseURL: String, apiKey: Secret? = nil, apiKeyVariable: String? = nil, organization: String? = nil, models: [String] = []) {
+    public init(name: String, kind: ProviderKind, baseURL: String, apiKey: Secret? = nil, apiKeyVariable: String? = nil, organization: String? = nil, models: [String] = [], prices: [String: DeclaredPrice] = [:]) {
+        self.prices = prices
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
@@ -61,6 +71,23 @@ public struct ProviderConfiguration: Sendable, Hashable {
         self.organization = organization
         self.models = models
     }
+}
+
+/// A compatible provider's model price as the operator declared it, in USD per million tokens
+/// (`free` is 0 and 0).
+public struct DeclaredPrice: Sendable, Hashable {
+    /// The model name that stands for every model of the provider.
+    public static let everyModel = "*"
+
+    public var inputPerMillion: Double
+    public var outputPerMillion: Double
+
+    public init(inputPerMillion: Double, outputPerMillion: Double) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+    }
+
+    public static let free = DeclaredPrice(inputPerMillion: 0, outputPerMillion: 0)
 }
 
 /// Spend limits in USD, per provider per UTC hour and day, and across all providers per day.

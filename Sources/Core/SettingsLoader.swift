@@ -130,7 +130,7 @@ public struct SettingsLoader: Sendable {
 
     static func compatibleVariables(for name: String) -> [String] {
         let prefix = variablePrefix(for: name)
-        return [prefix + "_BASE_URL", prefix + "_API_KEY", prefix + "_MODELS"]
+        return [prefix + "_BASE_URL", prefix + "_API_KEY", prefix + "_MODELS", prefix + "_PRICES"]
     }
 
     private func sources(compatibleNames: [String]) -> [String: ValueSource] {

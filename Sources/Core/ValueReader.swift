@@ -49,9 +49,7 @@ struct ValueReader {
     mutating func usd(_ variable: ConfigVariable) -> Double {
         let fallback = Double(variable.defaultValue) ?? 0
         guard let text = string(variable) else { return fallback }
-        let digits = text.hasPrefix("$") ? String(text.dropFirst()) : text
-        // Plain decimals only: Double also reads 0x10 (16), 1e3 and inf, which no one means as dollars.
-        guard digits.wholeMatch(of: /-?[0-9]*\.?[0-9]+|-?[0-9]+\./) != nil, let value = Double(digits), value.isFinite else {
+        guard let value = Self.plainDecimal(text.hasPrefix("$") ? String(text.dropFirst()) : text) else {
             report.error(variable.name, "expected an amount in USD such as \(variable.defaultValue), got '\(text)'")
             return fallback
         }
@@ -60,6 +58,40 @@ struct ValueReader {
             return fallback
         }
         return value
+    }
+
+    /// `text` as a plain decimal number: Double also reads 0x10 (16), 1e3 and inf, which no one
+    /// means as dollars.
+    static func plainDecimal(_ text: String) -> Double? {
+        guard text.wholeMatch(of: /-?[0-9]*\.?[0-9]+|-?[0-9]+\./) != nil, let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// `NAME_PRICES`: `model=INPUT/OUTPUT` in USD per million tokens, or `model=free`,
+    /// comma-separated; `*=…` prices every model of the provider.
+    mutating func declaredPrices(named name: String) -> [String: DeclaredPrice] {
+        guard let text = string(named: name) else { return [:] }
+        var prices: [String: DeclaredPrice] = [:]
+        for item in text.split(separator: ",").map({ $0.trimmingWhitespace() }) where !item.isEmpty {
+            // Model ids may hold "/" (meta-llama/…): the model is what comes before the last "=".
+            guard let equals = item.lastIndex(of: "=") else {
+                report.error(name, "expected model=INPUT/OUTPUT (USD per million tokens) or model=free, got '\(item)'")
+                continue
+            }
+            let model = String(item[..<equals].trimmingWhitespace())
+            let price = String(item[item.index(after: equals)...].trimmingWhitespace())
+            let parts = price.split(separator: "/", omittingEmptySubsequences: false).map { Self.plainDecimal(String($0.trimmingWhitespace())) }
+            if model.isEmpty {
+                report.error(name, "'\(item)' names no model (use * for every model)")
+            } else if price.lowercased() == "free" {
+                prices[model] = .free
+            } else if parts.count == 2, let input = parts[0], let output = parts[1], input >= 0, output >= 0 {
+                prices[model] = DeclaredPrice(inputPerMillion: input, outputPerMillion: output)
+            } else {
+                report.error(name, "the price of '\(model)' should be INPUT/OUTPUT in USD per million tokens (such as 0.59/0.79) or free, got '\(price)'")
+            }
+        }
+        return prices
     }
 
     /// A non-negative whole number of seconds.
@@ -218,7 +250,7 @@ struct ValueReader {
             providers.append(ProviderConfiguration(
                 name: name, kind: .openAICompatible, baseURL: baseURL,
                 apiKey: secret(named: prefix + "_API_KEY"), apiKeyVariable: prefix + "_API_KEY",
-                models: models))
+                models: models, prices: declaredPrices(named: prefix + "_PRICES")))
         }
         return providers
     }

@@ -180,7 +180,7 @@ public final class Gateway: Sendable {
         var entries = catalog.entries
         for provider in settings.providers where provider.kind == .openAICompatible {
             for model in provider.models where catalog.entry(for: model) == nil {
-                entries.append(ModelCatalog.unpriced(model: model, provider: provider.name))
+                entries.append(ModelCatalog.compatible(model: model, provider: provider.name, declared: provider.declaredPrice(of: model)))
             }
         }
         return entries

@@ -1,4 +1,4 @@
-import Core
+public import Core
 public import Foundation
 
 /// One model the router may choose: who serves it, how good it is, what it costs, how much fits.
@@ -21,8 +21,8 @@ public struct ModelEntry: Sendable, Hashable {
     public var retired: Bool
     /// The day the provider retires (or retired) the model.
     public var retirementDate: Date?
-    /// `false` for a compatible provider's model that is not in the catalog: it is priced at $0
-    /// and every decision that uses it says the cost is unknown.
+    /// `false` for a compatible provider's model that is neither in the catalog nor priced by
+    /// the operator (`NAME_PRICES`): never routed to, since it would look free.
     public var priceIsKnown: Bool = true
 
     /// Input plus output price per token: the figure "cheaper" compares.
@@ -88,12 +88,13 @@ public struct ModelCatalog: Sendable {
         entries.first { $0.id == id }
     }
 
-    /// A compatible provider's model that the catalog lacks: free, tier 5, an 8k window, and
-    /// flagged so its cost shows as unknown rather than as a real $0.
-    public static func unpriced(model: String, provider: String) -> ModelEntry {
-        ModelEntry(
-            id: model, provider: provider, name: model, tier: 5, price: ModelPrice(input: 0, output: 0),
-            contextWindow: 8_192, maxOutput: 2_048, retired: false, retirementDate: nil, priceIsKnown: false)
+    /// A compatible provider's model that the catalog lacks: tier 5, an 8k window, at the price
+    /// the operator declared; with none, flagged so that the router never takes it for free.
+    public static func compatible(model: String, provider: String, declared: DeclaredPrice?) -> ModelEntry {
+        let price = declared.map { ModelPrice.perMillion(input: $0.inputPerMillion, output: $0.outputPerMillion) } ?? ModelPrice(input: 0, output: 0)
+        return ModelEntry(
+            id: model, provider: provider, name: model, tier: 5, price: price,
+            contextWindow: 8_192, maxOutput: 2_048, retired: false, retirementDate: nil, priceIsKnown: declared != nil)
     }
 
     /// Every model of a provider, best tier first.

@@ -210,7 +210,6 @@ public enum Router {
             }
         }
         let chosenEntry = catalog[chosen.offset]
-        if !chosenEntry.priceIsKnown { reason += "; cost unknown (not in the catalog)" }
         // Usable models that ranked lower come first (best first), then the filtered ones.
         var fallbacks: [ModelEntry] = []
         var losses: [(model: String, loss: RouteLoss)] = []
@@ -260,6 +259,7 @@ public enum Router {
         if model.isRetired(on: context.now) {
             return .failure(Rejection(.retired(on: model.retirementDate)))
         }
+        guard model.priceIsKnown else { return .failure(Rejection(.unpriced(provider: model.provider))) }
         guard let provider = context.providers[model.provider], provider.configured else {
             return .failure(Rejection(.notConfigured(provider: model.provider)))
         }
@@ -378,6 +378,8 @@ public enum RouteLoss: Sendable, Hashable, CustomStringConvertible {
     }
 
     case retired(on: Date?)
+    /// A compatible provider's model with no declared price.
+    case unpriced(provider: String)
     case notConfigured(provider: String)
     case disabled(provider: String)
     case circuitOpen(provider: String, probeInSeconds: Int?)
@@ -400,7 +402,7 @@ public enum RouteLoss: Sendable, Hashable, CustomStringConvertible {
     /// It can never take a request until the operator changes something (retired, no key).
     public var isPermanent: Bool {
         switch self {
-        case .retired, .notConfigured: true
+        case .retired, .unpriced, .notConfigured: true
         default: false
         }
     }
@@ -408,6 +410,7 @@ public enum RouteLoss: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .retired(let day): day.map { "retired on \(ModelCatalog.dayString($0))" } ?? "retired"
+        case .unpriced(let provider): "no price declared (set \(SettingsLoader.variablePrefix(for: provider))_PRICES, e.g. model=free or model=0.5/1.5 USD per million tokens, or list it in SWITCHBOARD_MODELS_FILE)"
         case .notConfigured(let provider): "\(provider) not configured"
         case .disabled(let provider): "\(provider) disabled by the operator"
         case .circuitOpen(let provider, let probe): "\(provider) circuit open" + (probe.map { " (probe in \($0) s)" } ?? "")

@@ -61,8 +61,25 @@ struct LoadedConfiguration {
             report.errors += catalogIssues  // the catalog file is read once; its verdict carries over
         }
         report.errors += secretIssues
+        checkPrices(settings: settings, catalog: catalog, into: &report)
         Redactor.shared.register(settings)
         return LoadedConfiguration(settings: settings, report: report, store: store, dotEnvPath: dotEnvPath, dotEnvFound: dotEnv != nil, catalog: catalog)
+    }
+
+    /// Compatible providers' models that have no price anywhere are never used (they would look
+    /// free to the router): say which, and how to declare them.
+    static func checkPrices(settings: Settings, catalog: ModelCatalog, into report: inout ConfigReport) {
+        for provider in settings.providers where provider.kind == .openAICompatible {
+            let variable = SettingsLoader.variablePrefix(for: provider.name) + "_PRICES"
+            let unpriced = provider.models.filter { catalog.entry(for: $0) == nil && provider.declaredPrice(of: $0) == nil }
+            if !unpriced.isEmpty {
+                report.warnings.append(ConfigIssue(variable, "\(unpriced.joined(separator: ", ")) of '\(provider.name)' \(unpriced.count == 1 ? "has" : "have") no price and will not be used: declare it here (model=free, or model=INPUT/OUTPUT in USD per million tokens; * for every model) or in SWITCHBOARD_MODELS_FILE"))
+            }
+            let unlisted = provider.prices.keys.filter { $0 != DeclaredPrice.everyModel && !provider.models.contains($0) }.sorted()
+            if !unlisted.isEmpty {
+                report.warnings.append(ConfigIssue(variable, "prices \(unlisted.joined(separator: ", ")), which \(SettingsLoader.variablePrefix(for: provider.name))_MODELS does not list"))
+            }
+        }
     }
 
     /// The catalog with the operator's file merged in; a broken file is an error and the bundled

@@ -110,6 +110,24 @@ import Testing
         #expect(!report.warnings.contains { $0.variable == "GROQ_MODELS" || $0.variable == "GROQ_BASE_URL" })
     }
 
+    @Test func compatibleModelPricesAreDeclaredPerMillionTokens() {
+        let (settings, report) = load([
+            "LLM_COMPATIBLE_PROVIDERS": "groq",
+            "GROQ_BASE_URL": "https://api.groq.example/openai/v1",
+            "GROQ_MODELS": "llama-3.3-70b, meta-llama/llama-4-scout, gemma",
+            "GROQ_PRICES": "llama-3.3-70b=0.59/0.79, meta-llama/llama-4-scout = 0.11/0.34, *=free",
+        ])
+        #expect(report.isValid, "\(report.errors)")
+        let groq = settings.providers.first { $0.name == "groq" }
+        #expect(groq?.declaredPrice(of: "llama-3.3-70b") == DeclaredPrice(inputPerMillion: 0.59, outputPerMillion: 0.79))
+        #expect(groq?.declaredPrice(of: "meta-llama/llama-4-scout") == DeclaredPrice(inputPerMillion: 0.11, outputPerMillion: 0.34))
+        #expect(groq?.declaredPrice(of: "gemma") == .free, "* prices every other model")
+        for bad in ["llama-3.3-70b", "llama-3.3-70b=0x10/1", "llama-3.3-70b=1", "llama-3.3-70b=-1/2", "=free", "llama-3.3-70b=1e3/1"] {
+            let (_, report) = load(["LLM_COMPATIBLE_PROVIDERS": "groq", "GROQ_BASE_URL": "https://api.groq.example/v1", "GROQ_MODELS": "llama-3.3-70b", "GROQ_PRICES": bad])
+            #expect(report.errors.contains { $0.variable == "GROQ_PRICES" }, "\(bad)")
+        }
+    }
+
     @Test func aCompatibleProviderWithoutBaseURLIsAnError() {
         let (_, report) = load(["LLM_COMPATIBLE_PROVIDERS": "vllm"])
         #expect(report.errors.contains { $0.variable == "VLLM_BASE_URL" })

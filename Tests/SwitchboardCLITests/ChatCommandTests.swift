@@ -108,15 +108,44 @@ import TestSupport
         let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Local answer.", includeUsage: false))
         let directory = try TemporaryDirectory()
         let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
-            "LLM_COMPATIBLE_PROVIDERS": "local", "LOCAL_BASE_URL": fake.baseURL, "LOCAL_MODELS": "llama3.1",
+            "LLM_COMPATIBLE_PROVIDERS": "local", "LOCAL_BASE_URL": fake.baseURL, "LOCAL_MODELS": "llama3.1", "LOCAL_PRICES": "*=free",
         ])
         let result = try await runner.run(["chat", "--provider", "local", "hi"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "Local answer.\n")
         #expect(result.stderr.contains("(estimated)"))
-        #expect(result.stderr.contains("cost unknown"))
-        #expect(result.stderr.contains("warning: llama3.1 is not in the model catalog"))
+        #expect(result.stderr.contains("$0.000000"), "declared free: \(result.stderr)")
         #expect(fake.requests.first?.headers["authorization"] == nil)
+    }
+
+    /// A compatible provider's model that nobody priced would look free to the router (and to
+    /// every quota): it is not used until the operator declares its price, and config check says so.
+    @Test func aCompatibleModelWithoutAPriceIsNeverUsedUntilDeclared() async throws {
+        let fake = try FakeLLMServer(.openAI, defaultScript: FakeLLMScript(text: "Priced answer.", promptTokens: 1, outputTokens: 1_000))
+        let directory = try TemporaryDirectory()
+        var environment = [
+            "LLM_COMPATIBLE_PROVIDERS": "local", "LOCAL_BASE_URL": fake.baseURL, "LOCAL_MODELS": "llama3.1, qwen3",
+            "SWITCHBOARD_DB": directory.file("db.sqlite3"),
+        ]
+        let unpriced = try await SwitchboardProcess(workingDirectory: directory.path, environment: environment).run(["chat", "--provider", "local", "hi"])
+        #expect(unpriced.status != 0)
+        #expect(unpriced.stderr.contains("llama3.1, qwen3: no price declared (set LOCAL_PRICES"), "\(unpriced.stderr)")
+        #expect(fake.requests.isEmpty, "no request went to a model whose cost is unknown")
+        let check = try await SwitchboardProcess(workingDirectory: directory.path, environment: environment).run(["config", "check"])
+        #expect(check.stdout.contains("LOCAL_PRICES") && check.stdout.contains("llama3.1, qwen3 of 'local' have no price and will not be used"), "\(check.stdout)")
+
+        // Priced: $2 in / $4 out per million; 1,000 output tokens cost $0.004 and a quota binds on it.
+        environment["LOCAL_PRICES"] = "llama3.1=2/4"
+        environment["LLM_HOURLY_QUOTA"] = "0.006"
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: environment)
+        let priced = try await runner.run(["chat", "--provider", "local", "--model", "llama3.1", "first question"])
+        #expect(priced.status == 0, "\(priced.stderr)")
+        #expect(priced.stderr.contains("$0.004002"), "\(priced.stderr)")
+        let overQuota = try await runner.run(["chat", "--provider", "local", "--model", "llama3.1", "second question"])
+        #expect(overQuota.status != 0 && overQuota.stderr.contains("local hourly quota"), "\(overQuota.stderr)")
+        let stillUnpriced = try await runner.run(["chat", "--provider", "local", "--model", "qwen3", "hi"])
+        #expect(stillUnpriced.stderr.contains("qwen3: no price declared"), "\(stillUnpriced.stderr)")
+        #expect(fake.requests.count == 1)
     }
 
     @Test(arguments: [
