@@ -7,8 +7,12 @@ import Foundation
 /// closed, also for unbalanced input (an unclosed fence becomes a code block to the end; an
 /// emphasis marker without its partner stays a literal character).
 public enum TelegramFormatter {
-    /// Telegram's limit on a message's text, in characters after entity parsing.
+    /// Telegram's limit on a message's text after entity parsing, in UTF-16 code units (what
+    /// Telegram counts: an emoji is two, a flag four).
     public static let messageLimit = 4_096
+
+    /// The length Telegram measures a text by.
+    static func length(_ text: some StringProtocol) -> Int { text.utf16.count }
 
     /// Telegram HTML for `markdown`.
     public static func html(_ markdown: String) -> String {
@@ -71,16 +75,16 @@ public enum TelegramFormatter {
         chunks(markdown, limit: limit).map(html)
     }
 
-    /// The Markdown pieces `messages` formats. Measured in raw characters, which are never fewer
-    /// than the characters Telegram counts after parsing (markers vanish, entities count as one).
+    /// The Markdown pieces `messages` formats. Measured in the raw text's UTF-16 code units, which
+    /// are never fewer than Telegram counts after parsing (markers vanish, entities count as one).
     public static func chunks(_ markdown: String, limit: Int = messageLimit) -> [String] {
-        guard markdown.count > limit else { return [markdown] }
+        guard length(markdown) > limit else { return [markdown] }
         var pieces: [String] = []
         var current = ""
         func push(_ block: String) {
             if current.isEmpty {
                 current = block
-            } else if current.count + 2 + block.count <= limit {
+            } else if length(current) + 2 + length(block) <= limit {
                 current += "\n\n" + block
             } else {
                 pieces.append(current)
@@ -88,7 +92,7 @@ public enum TelegramFormatter {
             }
         }
         for block in blocks(markdown) {
-            if block.count <= limit {
+            if length(block) <= limit {
                 push(block)
             } else {
                 for part in splitLarge(block, limit: limit) { push(part) }
@@ -126,13 +130,13 @@ public enum TelegramFormatter {
             if body.last?.trimmingCharacters(in: .whitespaces).hasPrefix("```") == true { body.removeLast() }
         }
         let wrap: (String) -> String = { piece in fence.map { "\($0)\n\(piece)\n```" } ?? piece }
-        let room = limit - (fence.map { $0.count + 5 } ?? 0)
+        let room = limit - (fence.map { length($0) + 5 } ?? 0)
         var pieces: [String] = []
         var current = ""
-        for line in body.flatMap({ $0.count > room ? hardSplit($0, limit: room) : [$0] }) {
+        for line in body.flatMap({ length($0) > room ? hardSplit($0, limit: room) : [$0] }) {
             if current.isEmpty {
                 current = line
-            } else if current.count + 1 + line.count <= room {
+            } else if length(current) + 1 + length(line) <= room {
                 current += "\n" + line
             } else {
                 pieces.append(wrap(current))
@@ -143,12 +147,24 @@ public enum TelegramFormatter {
         return pieces
     }
 
-    /// A line longer than `limit`, cut at spaces where it can be, else every `limit` characters.
+    /// A line longer than `limit`, cut at spaces where it can be, else at the last whole
+    /// character (grapheme) that fits: an emoji or a flag is never cut in half.
     static func hardSplit(_ line: String, limit: Int) -> [String] {
         var pieces: [String] = []
         var rest = Substring(line)
-        while rest.count > limit {
-            let window = rest.prefix(limit)
+        while length(rest) > limit {
+            // The longest run of whole characters within `limit` units (at least one, so a
+            // single absurd grapheme still moves on).
+            var end = rest.startIndex
+            var units = 0
+            for index in rest.indices {
+                let size = rest[index].utf16.count
+                guard units + size <= limit || end == rest.startIndex else { break }
+                units += size
+                end = rest.index(after: index)
+                if units >= limit { break }
+            }
+            let window = rest[..<end]
             let cut = window.lastIndex(of: " ").map { rest.index(after: $0) } ?? window.endIndex
             pieces.append(String(rest[..<cut]).trimmingCharacters(in: .whitespaces))
             rest = rest[cut...]

@@ -312,18 +312,20 @@ public final class FakeTelegramServer: Sendable {
     }
 
     /// Characters Telegram counts: tags removed, entities as one character.
+    /// What Telegram counts against its 4,096 limit: UTF-16 code units of the text after entity
+    /// parsing (tags gone, `&lt;` one unit), so an emoji counts two.
     static func visibleLength(_ text: String, html: Bool) -> Int {
-        guard html else { return text.count }
+        guard html else { return text.utf16.count }
         var count = 0
         var inTag = false
         var inEntity = false
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "<": inTag = true
             case ">" where inTag: inTag = false
             case "&" where !inTag: inEntity = true; count += 1
             case ";" where inEntity: inEntity = false
-            default: if !inTag && !inEntity { count += 1 }
+            default: if !inTag && !inEntity { count += scalar.utf16.count }
             }
         }
         return count

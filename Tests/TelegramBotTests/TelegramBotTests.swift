@@ -72,6 +72,22 @@ final class BotHarness: Sendable {
         #expect(sentToModel.last?["content"] == "hi bot")
     }
 
+    /// 3,000 emoji fit Telegram's 4,096 "characters" by count, but Telegram counts UTF-16 code
+    /// units (6,000 here): the answer arrives in two parts instead of being refused as too long.
+    @Test func threeThousandEmojiAreDeliveredInParts() async throws {
+        let answer = String(repeating: "😀", count: 3_000)
+        let h = try BotHarness(script: FakeLLMScript(text: answer, promptTokens: 5, outputTokens: 3_000))
+        let bot = try h.makeBot()
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "emoji please", chatID: 12, userID: 12, username: "ana")
+        await h.waitFor("every emoji") { h.telegram.sent.filter { $0.chatID == 12 }.map(\.text).joined().count == 3_000 }
+        let parts = h.telegram.sent.filter { $0.chatID == 12 }.map(\.text)
+        #expect(parts.count == 2)
+        #expect(parts.joined() == answer)
+        #expect(parts.allSatisfy { $0.utf16.count <= 4_096 })
+    }
+
     @Test func groupsAreAnsweredOnlyWhenAddressed() async throws {
         let h = try BotHarness()
         let bot = try h.makeBot()

@@ -64,6 +64,18 @@ import Testing
         #expect(TelegramFormatter.messages(answer).allSatisfy(balanced))
     }
 
+    /// Telegram counts UTF-16 code units: 3,000 emoji are 6,000 of them, over the limit though
+    /// only 3,000 characters. Each part fits, no emoji or flag is cut in half, nothing is lost.
+    @Test(arguments: ["😀", "🇫🇷", "👩‍👩‍👧‍👦 ", "𝔸"])
+    func emojiAreMeasuredAsTelegramCountsThem(unit: String) {
+        let answer = String(repeating: unit, count: 3_000)
+        let chunks = TelegramFormatter.chunks(answer)
+        #expect(chunks.count >= 2, "\(answer.utf16.count) UTF-16 units")
+        #expect(chunks.allSatisfy { $0.utf16.count <= TelegramFormatter.messageLimit })
+        #expect(chunks.joined().filter { $0 != " " } == answer.filter { $0 != " " }, "every emoji whole, once, in order")
+        #expect(chunks.allSatisfy { chunk in chunk.allSatisfy { String($0) == unit.trimmingCharacters(in: .whitespaces) || $0 == " " } })
+    }
+
     @Test func aLongCodeBlockIsSplitIntoFencedPieces() {
         let code = (0..<400).map { "let value\($0) = compute(\($0)) // < & >" }.joined(separator: "\n")
         let answer = "Here:\n\n```swift\n\(code)\n```\n\nDone."
