@@ -38,14 +38,25 @@ public final class CircuitBreaker: Sendable {
         self.onChange = onChange
     }
 
-    /// The state now (an open circuit whose time is up reads as half-open).
+    /// The state now, as every reader reports it (console, `stats`, `/metrics`, the router): an
+    /// open circuit stays open, with its probe due, until the probe call starts (half-open).
     public var status: Status {
-        let now = clock()
-        return state.withLock { state in
-            if state.circuit == .open, let opened = state.openedAt, now.timeIntervalSince(opened) >= Self.openDuration {
-                return Status(state: .halfOpen, probeAt: nil)
-            }
-            return Status(state: state.circuit, probeAt: state.openedAt.map { $0.addingTimeInterval(Self.openDuration) })
+        state.withLock { state in
+            Status(state: state.circuit, probeAt: state.circuit == .open ? state.openedAt.map { $0.addingTimeInterval(Self.openDuration) } : nil)
+        }
+    }
+
+    /// Whether an open circuit's probe is due at `date` (the router then offers the provider).
+    public static func probeIsDue(_ status: Status, at date: Date) -> Bool {
+        status.state == .open && (status.probeAt.map { $0 <= date } ?? false)
+    }
+
+    /// Gives the probe back without a verdict (the call was refused by a budget, cancelled or
+    /// malformed: it says nothing about the provider), so that the next call probes instead of
+    /// the circuit staying half-open with nobody allowed through.
+    public func releaseProbe() {
+        state.withLock { state in
+            if state.circuit == .halfOpen { state.probeInFlight = false }
         }
     }
 

@@ -28,7 +28,7 @@ public final class Gateway: Sendable {
     public let cache: ResponseCache?
     /// Usage rows, cache entries and error-log lines are written behind the requests.
     public let writer: WriteBehindQueue
-    public let health = HealthTracker()
+    public let health: HealthTracker
     /// Every model a request may go to, and their providers (the catalog and settings are fixed
     /// for the gateway's life).
     let candidates: [ModelEntry]
@@ -60,6 +60,7 @@ public final class Gateway: Sendable {
         self.providers = providers
         self.bus = bus
         self.clock = clock
+        self.health = HealthTracker(clock: clock)
         self.retry = retry
         self.random = random
         self.sleep = sleep
@@ -297,6 +298,7 @@ public final class Gateway: Sendable {
                     emit(.completed(final))
                     return
                 case .refused(let reason):
+                    breakers[model.provider]?.releaseProbe()
                     errors.append(reason)
                 case .failed(let error, let showedText):
                     onlyBudgetRefusals = false
@@ -418,6 +420,8 @@ public final class Gateway: Sendable {
             if failure.code != .cancelled && failure.code != .badRequest && failure.code != .contextLengthExceeded {
                 breakers[model.provider]?.record(success: false)
                 health.recordFailure(model: model.id)
+            } else {
+                breakers[model.provider]?.releaseProbe()
             }
             logError(source: model.provider, kind: failure.code.rawValue, message: failure.description)
             return .failed(failure, showedText: !text.isEmpty)

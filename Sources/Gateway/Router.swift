@@ -31,9 +31,19 @@ public struct ModelHealth: Sendable, Hashable {
     /// 0 (never fails) to 1 (always fails).
     public var errorRate: Double
 
-    public init(latencyMilliseconds: Double, errorRate: Double) {
+    /// The last failure (nil: unknown, as good as just now).
+    public var lastFailureAt: Date?
+
+    public init(latencyMilliseconds: Double, errorRate: Double, lastFailureAt: Date? = nil) {
         self.latencyMilliseconds = latencyMilliseconds
         self.errorRate = errorRate
+        self.lastFailureAt = lastFailureAt
+    }
+
+    /// Failing more than half the time, and lately: within ``CircuitBreaker/openDuration`` of
+    /// the last failure.
+    public func isFailing(at date: Date) -> Bool {
+        errorRate > 0.5 && (lastFailureAt.map { date.timeIntervalSince($0) < CircuitBreaker.openDuration } ?? true)
     }
 }
 
@@ -101,7 +111,7 @@ public struct RouteDecision: Sendable, Hashable {
     public let reason: String
     /// The most the call may cost (the reservation against budgets).
     public let reservationUSD: Double
-    /// One line for the console and logs: choice, reason, and the first few losers (formatted
+    /// One line for the console and logs: choice, reason, and every loser with why (formatted
     /// once: every request repeats it in its event, usage row and result).
     public let summary: String
 
@@ -119,20 +129,37 @@ public struct RouteDecision: Sendable, Hashable {
         self.summary = summary
     }
 
-    /// The choice, its reason and the first three losers, in one line.
+    /// The choice, its reason and every loser with why, in one line; models that lost for the
+    /// same reason share it ("gpt-4, gpt-4-turbo: lost on tier above 5").
     static func summary(chosen: String, reason: String, losses: [(model: String, loss: RouteLoss)]) -> String {
         var summary = chosen
-        summary.reserveCapacity(256)
+        summary.reserveCapacity(256 + 48 * losses.count)
         summary += " ("
         summary += reason
         summary += ")"
-        for lost in losses.prefix(3) {
+        for (models, reason) in grouped(losses) {
             summary += "; "
-            summary += lost.model
-            summary += " "
-            summary += lost.loss.description
+            summary += models.joined(separator: ", ")
+            summary += models.count > 1 ? ": " : " "
+            summary += reason
         }
         return summary
+    }
+
+    /// Losses with the same words together, in order of first appearance.
+    static func grouped(_ losses: [(model: String, loss: RouteLoss)]) -> [(models: [String], reason: String)] {
+        var groups: [(models: [String], reason: String)] = []
+        var index: [String: Int] = [:]
+        for lost in losses {
+            let reason = lost.loss.description
+            if let at = index[reason] {
+                groups[at].models.append(lost.model)
+            } else {
+                index[reason] = groups.count
+                groups.append(([lost.model], reason))
+            }
+        }
+        return groups
     }
 
     public static func == (a: RouteDecision, b: RouteDecision) -> Bool {
@@ -159,9 +186,8 @@ public struct RoutingError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let byReason = Dictionary(grouping: reasons, by: \.reason).map { reason, models in
-            "\(models.map(\.model).prefix(3).joined(separator: ", "))\(models.count > 3 ? " and \(models.count - 3) more" : ""): \(reason)"
-        }.sorted()
+        // Every model named: the operator needs to know what to fix for each.
+        let byReason = RouteDecision.grouped(losses).map { "\($0.models.joined(separator: ", ")): \($0.reason)" }.sorted()
         return "no model can take this request — " + byReason.joined(separator: "; ")
     }
 }
@@ -221,7 +247,7 @@ public enum Router {
             losses.append((entry.id, isPinned ? .notPinned : lostReason(entry, key: other.key, to: chosenEntry, key: chosen.key, request: request, context: context)))
         }
         losses.append(contentsOf: losers)
-        let words = Wording(priority: request.priority, chosen: chosenEntry.id, reason: reason, firstLosses: losses.prefix(3))
+        let words = Wording(priority: request.priority, chosen: chosenEntry.id, reason: reason, losses: losses[...])
         let (fullReason, summary) = Wording.last.withLock { last in
             if let last, last.words == words { return (last.reason, last.summary) }
             let fullReason = "\(request.priority.rawValue) priority: \(reason)"
@@ -239,11 +265,11 @@ public enum Router {
         let priority: RequestPriority
         let chosen: String
         let reason: String
-        let firstLosses: ArraySlice<(model: String, loss: RouteLoss)>
+        let losses: ArraySlice<(model: String, loss: RouteLoss)>
 
         static func == (a: Wording, b: Wording) -> Bool {
             a.priority == b.priority && a.chosen == b.chosen && a.reason == b.reason
-                && a.firstLosses.elementsEqual(b.firstLosses) { $0.model == $1.model && $0.loss == $1.loss }
+                && a.losses.elementsEqual(b.losses) { $0.model == $1.model && $0.loss == $1.loss }
         }
 
         static let last = Mutex<(words: Wording, reason: String, summary: String)?>(nil)
@@ -264,7 +290,8 @@ public enum Router {
             return .failure(Rejection(.notConfigured(provider: model.provider)))
         }
         guard provider.enabled else { return .failure(Rejection(.disabled(provider: model.provider))) }
-        if provider.circuit == .open {
+        // Open until its probe is due; then offered, and the call that gets it is the probe.
+        if provider.circuit == .open && !CircuitBreaker.probeIsDue(.init(state: .open, probeAt: provider.probeAt), at: context.now) {
             let probe = provider.probeAt.map { max(0, Int($0.timeIntervalSince(context.now).rounded(.up))) }
             return .failure(Rejection(.circuitOpen(provider: model.provider, probeInSeconds: probe)))
         }
@@ -295,8 +322,10 @@ public enum Router {
         let health = context.health[model.id]
         let latency = health?.latencyMilliseconds ?? 0
         let errors = health?.errorRate ?? 0
-        // A model failing more than half the time goes behind every healthy one.
-        let failing: Double = errors > 0.5 ? 1 : 0
+        // A model failing more than half the time goes behind every healthy one — for as long as
+        // a circuit stays open: then it is ranked on its merits again, so its next request is a
+        // probe (without one, a model that recovered never got traffic back).
+        let failing: Double = (health?.isFailing(at: context.now) ?? false) ? 1 : 0
         switch request.priority {
         case .high:
             return RankKey(failing, Double(model.tier), model.blendedPrice, errors, latency)

@@ -126,6 +126,59 @@ import TestSupport
         #expect(h.busEvents().contains { if case .providerStateChanged(let change) = $0 { change.circuit == .closed } else { false } })
     }
 
+    /// OpenAI fails every call, so the router moves to Anthropic (8x dearer); the fault clears.
+    /// Within the open period nothing is sent to OpenAI, and every reader sees the same state;
+    /// once it is over the next request is OpenAI's probe, and OpenAI has its traffic back.
+    @Test func aProviderThatRecoversGetsItsTrafficBackOnTime() async throws {
+        let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")))
+        for index in 0..<8 {
+            let result = try #require(h.result(await h.run(h.request("question \(index)"))))
+            #expect(result.provider == "anthropic")
+            h.clock.advance(1)
+        }
+        let failedCalls = h.openAI.requests.count
+        #expect(failedCalls >= 1)
+        h.openAI.enqueue(FakeLLMScript(text: "OpenAI is back."), FakeLLMScript(text: "Still here."))
+        // Everyone reports one state: the gateway (console and /metrics read it) and the database (stats).
+        let state = h.gateway.circuitState(of: "openai")
+        #expect((try h.store.circuitStates()["openai"] ?? "closed") == state.rawValue)
+        let during = try #require(h.result(await h.run(h.request("during the hold"))))
+        #expect(during.provider == "anthropic" && h.openAI.requests.count == failedCalls, "no request to a provider that just failed")
+
+        h.clock.advance(CircuitBreaker.openDuration)
+        #expect((try h.store.circuitStates()["openai"] ?? "closed") == h.gateway.circuitState(of: "openai").rawValue)
+        let events = await h.run(h.request("after the hold"))
+        let probe = try #require(h.result(events))
+        #expect(probe.provider == "openai" && probe.text == "OpenAI is back.", "the probe went on time: \(probe.routeReason)")
+        let next = try #require(h.result(await h.run(h.request("and then"))))
+        #expect(next.provider == "openai" && next.text == "Still here.")
+        #expect(h.gateway.circuitState(of: "openai") == .closed)
+        #expect((try h.store.circuitStates()["openai"] ?? "closed") == "closed")
+
+        // The route reason names every model that lost, each once.
+        guard case .routed(let decision) = events.first else { Issue.record("no route"); return }
+        for entry in try ModelCatalog.bundled().entries where entry.id != decision.chosen.id {
+            #expect(decision.summary.contains(entry.id), "\(entry.id) missing from: \(decision.summary)")
+        }
+    }
+
+    /// A probe refused by a budget says nothing about the provider: the next request probes.
+    @Test func aProbeThatNeverRanDoesNotKeepTheCircuitHalfOpen() {
+        let clock = ManualDate(Date(timeIntervalSince1970: 1_795_960_740))
+        let breaker = CircuitBreaker(provider: "openai", clock: { clock.now })
+        for _ in 0..<CircuitBreaker.minimumFailures { breaker.record(success: false) }
+        #expect(breaker.status.state == .open)
+        clock.advance(CircuitBreaker.openDuration)
+        #expect(breaker.status.state == .open && CircuitBreaker.probeIsDue(breaker.status, at: clock.now), "open, with its probe due")
+        #expect(breaker.allowRequest())
+        #expect(breaker.status.state == .halfOpen)
+        #expect(!breaker.allowRequest(), "one probe at a time")
+        breaker.releaseProbe()
+        #expect(breaker.allowRequest(), "the probe was given back unused")
+        breaker.record(success: true)
+        #expect(breaker.status.state == .closed)
+    }
+
     @Test func aModelThatKeepsFailingIsRankedBehindHealthyOnes() async throws {
         let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")))
         _ = await h.run(h.request("first"))

@@ -92,11 +92,26 @@ import Testing
         #expect(flaky.losers.first?.reason == "lost on error rate (20 vs 5 %)")
     }
 
-    @Test func theSummaryNamesTheChoiceItsReasonAndTheFirstThreeLosers() throws {
+    @Test func theSummaryNamesTheChoiceItsReasonAndEveryLoser() throws {
         let decision = try Router.route(Self.small, in: Self.context())
-        // Losers in rank order: the adequate ones by price.
+        // Losers in rank order (the adequate ones by price), then the filtered ones.
         #expect(decision.summary == "gpt-4o-mini (normal priority: cheapest adequate model); claude-haiku lost on price ($6.00 vs $0.75/M); "
-            + "claude-sonnet lost on price ($18.00 vs $0.75/M); gpt-4-turbo lost on price ($40.00 vs $0.75/M)")
+            + "claude-sonnet lost on price ($18.00 vs $0.75/M); gpt-4-turbo lost on price ($40.00 vs $0.75/M); tiny lost on tier above 5; old retired on 2023-11-14")
+        // Models that lost for the same reason share it.
+        let open = try Router.route(Self.small, in: Self.context(openai: ProviderStatus(configured: true, circuit: .open, probeAt: Self.now.addingTimeInterval(12))))
+        #expect(open.summary.contains("gpt-4-turbo, gpt-4o-mini, tiny: openai circuit open (probe in 12 s)"), "\(open.summary)")
+    }
+
+    /// An open circuit whose probe is due is offered again: the request that takes it is the probe.
+    @Test func anOpenCircuitIsOfferedWhenItsProbeIsDue() throws {
+        let due = try Router.route(Self.small, in: Self.context(openai: ProviderStatus(configured: true, circuit: .open, probeAt: Self.now)))
+        #expect(due.chosen.id == "gpt-4o-mini")
+        let failedLately = ["gpt-4o-mini": ModelHealth(latencyMilliseconds: 100, errorRate: 1, lastFailureAt: Self.now.addingTimeInterval(-5))]
+        var context = Self.context()
+        context.health = failedLately
+        #expect(try Router.route(Self.small, in: context).chosen.id != "gpt-4o-mini", "failing lately: behind the healthy ones")
+        context.health["gpt-4o-mini"]?.lastFailureAt = Self.now.addingTimeInterval(-CircuitBreaker.openDuration)
+        #expect(try Router.route(Self.small, in: context).chosen.id == "gpt-4o-mini", "no failure for a circuit's open period: ranked on its merits, and probed")
     }
 
     @Test func everyLoserHasAReason() throws {
