@@ -264,10 +264,17 @@ public final class Gateway: Sendable {
         // The chosen model, then (unless the caller named one) the fallbacks in order.
         let count = request.model == nil ? 1 + decision.fallbacks.count : 1
         func entry(_ index: Int) -> ModelEntry { index == 0 ? decision.chosen : decision.fallbacks[index - 1] }
-        for index in 0..<count {
+        // A provider that failed as a whole (stalled, down, refusing the key) is not tried again
+        // through its other models within this request: a stalled stream costs one idle timeout
+        // and moves to another provider, instead of one timeout per model.
+        var failedProviders: Set<String> = []
+        // A stall is retried once (on another provider when there is one), never more: each
+        // costs the user a whole idle timeout.
+        var timeouts = 0
+        models: for index in 0..<count {
             let model = entry(index)
-            guard let provider = providers[model.provider] else { continue }
-            let hasFallback = (index + 1..<count).contains { entry($0).provider != model.provider }
+            guard let provider = providers[model.provider], !failedProviders.contains(model.provider) else { continue }
+            let hasFallback = (index + 1..<count).contains { entry($0).provider != model.provider && !failedProviders.contains(entry($0).provider) }
             var attempt = 1
             var regenerated = false
             while true {
@@ -305,6 +312,11 @@ public final class Gateway: Sendable {
                     shownText = shownText || showedText
                     errors.append(error.description)
                     if error.code == .cancelled { return }
+                    if error.isProviderWide { failedProviders.insert(model.provider) }
+                    if error.code == .timeout {
+                        timeouts += 1
+                        if timeouts >= 2 { break models }
+                    }
                     let remaining = deadline - .now
                     // No backoff sleep while another provider is ready to take over.
                     if !hasFallback, let wait = retry.delay(after: error, attempt: attempt, remaining: remaining, random: random()) {
@@ -358,7 +370,8 @@ public final class Gateway: Sendable {
             if request.streaming {
                 var usage: TokenUsage?
                 var stop = StopReason.endTurn
-                for try await event in provider.stream(chat) {
+                var runaway = RunawayCheck(maxOutputTokens: chat.maxOutputTokens, encoding: TokenEncoding.of(model: model.id))
+                streaming: for try await event in provider.stream(chat) {
                     switch event {
                     case .delta(let piece):
                         if !restartAnnounced {
@@ -372,6 +385,14 @@ public final class Gateway: Sendable {
                         text += piece
                         emit(.delta(piece))
                         publishDelta(request, piece)
+                        if runaway.isPastLimit(text) {
+                            // Leaving the loop drops the stream, which cancels the transfer:
+                            // no more tokens are sent, none more are paid for.
+                            logError(source: model.provider, kind: "runaway_stream", message: "request \(request.id): \(model.id) kept streaming past max_tokens \(chat.maxOutputTokens); cut, billed for what was received (at most the maximum)")
+                            usage = TokenUsage.estimated(for: chat, answer: text)
+                            stop = .maxTokens
+                            break streaming
+                        }
                     case .finished(let reported, let reason):
                         usage = reported
                         stop = reason

@@ -48,3 +48,32 @@ public enum UsageCheck {
         return usage
     }
 }
+
+/// Notices a stream that goes on past the request's `max_tokens` (a misbehaving upstream), so
+/// that it is cut instead of read — and paid for — to the end.
+///
+/// A token is at least one byte, so nothing is estimated until the text has more bytes than the
+/// limit allows tokens; then the estimate is taken every ``checkEvery`` bytes. The limit has a
+/// margin (``margin``) over `max_tokens`: the estimate can be off, and an answer that merely
+/// reaches its maximum must never be cut.
+struct RunawayCheck {
+    static let margin = 1.5
+    static let checkEvery = 512
+
+    let limit: Int
+    let encoding: TokenEncoding
+    private var nextCheckAtBytes: Int
+
+    init(maxOutputTokens: Int, encoding: TokenEncoding) {
+        limit = Int(Double(maxOutputTokens) * Self.margin) + 16
+        self.encoding = encoding
+        nextCheckAtBytes = limit
+    }
+
+    mutating func isPastLimit(_ text: String) -> Bool {
+        let bytes = text.utf8.count
+        guard bytes > nextCheckAtBytes else { return false }
+        nextCheckAtBytes = bytes + Self.checkEvery
+        return TokenEstimator.tokens(in: text, encoding: encoding) > limit
+    }
+}

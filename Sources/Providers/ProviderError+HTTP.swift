@@ -34,6 +34,27 @@ extension ProviderError {
         self.init(code, provider: provider, status: status, message: parsed.message.isEmpty ? "HTTP \(status)" : parsed.message, retryAfter: retryAfter)
     }
 
+    /// The error a successful-looking body carries (`{"error": {…}}` or Anthropic's
+    /// `{"type": "error", …}` with status 200), or nil when the body is not an error object.
+    init?(embeddedIn body: [UInt8], status: Int, provider: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            object["error"] != nil || object["type"] as? String == "error",
+            object["choices"] == nil, object["content"] == nil
+        else { return nil }
+        var parsed = ProviderErrorBody(object)
+        if let text = object["error"] as? String { parsed.message = text }
+        let kind = parsed.code ?? parsed.type
+        let code: Code =
+            switch kind {
+            case "insufficient_quota": .insufficientQuota
+            case "context_length_exceeded": .contextLengthExceeded
+            case "invalid_api_key": .authentication
+            default: Self.mentionsContextLength(parsed.message) ? .contextLengthExceeded : Self.streamErrorCode(type: parsed.type ?? kind)
+            }
+        let reason = parsed.message.isEmpty ? "an error without a message" : parsed.message
+        self.init(code, provider: provider, status: status, message: "\(reason) (an error sent with HTTP \(status))")
+    }
+
     /// Whether an error message speaks of a prompt longer than the model's window (OpenAI says
     /// "maximum context length", Anthropic "prompt is too long").
     static func mentionsContextLength(_ message: String) -> Bool {

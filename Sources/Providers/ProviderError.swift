@@ -48,6 +48,15 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// Whether the failure is the provider's as a whole rather than one model's (a stall, an
+    /// outage, a refused key): its other models would fail the same way.
+    public var isProviderWide: Bool {
+        switch code {
+        case .timeout, .connectionLost, .serverError, .overloaded, .malformedResponse, .authentication, .insufficientQuota: true
+        case .rateLimited, .badRequest, .contextLengthExceeded, .modelNotFound, .cancelled: false
+        }
+    }
+
     public var description: String {
         let status = status.map { " \($0)" } ?? ""
         let retry = retryAfter.map { ", retry after \(Int($0.rounded(.up)))s" } ?? ""

@@ -29,11 +29,14 @@ struct ProviderTransport: Sendable {
     /// Sends `request` and reads the whole body.
     func sendAndCollect(_ request: HTTPRequest) async throws(ProviderError) -> (HTTPResponseHead, [UInt8]) {
         let response = try await send(request)
+        let body: [UInt8]
         do {
-            return (response.head, try await response.collect(upTo: Self.maxResponseBytes))
+            body = try await response.collect(upTo: Self.maxResponseBytes)
         } catch {
             throw ProviderError(error, provider: provider)
         }
+        if let error = ProviderError(embeddedIn: body, status: response.head.status, provider: provider) { throw error }
+        return (response.head, body)
     }
 
     /// A stream fed by `produce` on its own task; cancelling the consumer cancels the task (and
@@ -61,8 +64,16 @@ struct ProviderTransport: Sendable {
     func readEvents(
         of response: HTTPStreamingResponse, _ handle: (ServerSentEvent) throws(ProviderError) -> Bool
     ) async throws(ProviderError) {
-        if (response.head["content-type"] ?? "").contains("text/html") {
+        let contentType = response.head["content-type"] ?? ""
+        if contentType.contains("text/html") {
             throw ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got an HTML page")
+        }
+        if contentType.contains("json") {
+            // A 200 carrying an error object (some proxies and compatible servers answer so):
+            // the provider's own reason, not "the stream ended without its final event".
+            let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []
+            throw ProviderError(embeddedIn: body, status: response.head.status, provider: provider)
+                ?? ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got JSON: \(String(decoding: body.prefix(120), as: UTF8.self).filter { !$0.isNewline })")
         }
         var parser = SSEParser()
         var received = 0

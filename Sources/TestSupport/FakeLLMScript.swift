@@ -14,6 +14,8 @@ public struct FakeLLMScript: Sendable {
         case truncatedJSON
         /// An HTML page with status 200, as a misconfigured proxy sends.
         case htmlWith200
+        /// Status 200 with the wire's JSON error object as the body (some proxies answer so).
+        case errorWith200(type: String, message: String)
         /// Silence after this many chunks (0: accept and never answer).
         case stall(afterChunks: Int, for: Duration)
         /// A 200 response of this many bytes of data events, and no proper end.

@@ -70,6 +70,8 @@ public final class FakeLLMServer: Sendable {
             writer.end()
         case .htmlWith200?:
             writer.respond(status: 200, headers: [("Content-Type", "text/html")], body: "<html><body><h1>Welcome to nginx!</h1></body></html>")
+        case .errorWith200(let type, let message)?:
+            writer.respond(status: 200, headers: [("Content-Type", "application/json")], body: errorBody(wire, type: type, message: message))
         case .truncatedJSON?:
             if request.json?["stream"] as? Bool == true {
                 writer.head(status: 200, headers: [("Content-Type", "text/event-stream")])

@@ -179,6 +179,43 @@ import TestSupport
         #expect(breaker.status.state == .closed)
     }
 
+    /// An upstream that ignores max_tokens: the stream is cut once it is well past the maximum
+    /// (the transfer cancelled), and billed for what was received, at most the maximum.
+    @Test func aRunawayStreamIsCutAndBilledForWhatWasReceived() async throws {
+        let words = Array(repeating: "word ", count: 4_000)
+        let h = try GatewayHarness(openAI: FakeLLMScript(text: words.joined(), pace: .milliseconds(1)))
+        var request = h.request("Say one word")
+        request.maxOutputTokens = 40
+        let result = try #require(h.result(await h.run(request)))
+        #expect(result.provider == "openai")
+        #expect(result.text.count < 2_000, "cut, not read to the end: \(result.text.count) characters")
+        #expect(result.usage.outputTokens <= 40 && result.usage.isEstimated)
+        h.gateway.flushWrites()
+        let row = try #require(try h.store.recentUsage(limit: 1).first)
+        #expect(row.outputTokens <= 40 && row.costEstimated && row.outcome == .ok)
+        #expect(try h.store.recentErrors(limit: 5).contains { $0.kind == "runaway_stream" })
+    }
+
+    /// Both providers stall mid-stream: each is tried once (one idle timeout each), not once per
+    /// model of the catalog.
+    @Test func aStalledStreamIsRetriedOnceOnAnotherProvider() async throws {
+        let stall = FakeLLMScript(text: "one two three", fault: .stall(afterChunks: 1, for: .seconds(20)))
+        let h = try GatewayHarness(openAI: stall, anthropic: stall, environment: ["SWITCHBOARD_IDLE_TIMEOUT": "1"])
+        let result = try #require(h.result(await h.run(h.request("hello"))))
+        #expect(result.hadErrors)
+        #expect(h.openAI.requests.count == 1, "\(h.openAI.requests.map { $0.json?["model"] as? String ?? "" })")
+        #expect(h.anthropic.requests.count == 1, "\(h.anthropic.requests.map { $0.json?["model"] as? String ?? "" })")
+        #expect(result.errorDetails.filter { $0.contains("timeout") }.count == 2, "\(result.errorDetails)")
+    }
+
+    /// A 200 carrying an error object reaches the user's errors with the provider's own reason.
+    @Test func anErrorSentWithStatus200IsReportedWithTheProvidersReason() async throws {
+        let h = try GatewayHarness(openAI: .failing(.errorWith200(type: "server_error", message: "The model is warming up")), environment: ["ANTHROPIC_API_KEY": ""])
+        let result = try #require(h.result(await h.run(h.request("hello"))))
+        #expect(result.hadErrors)
+        #expect(result.errorDetails.contains { $0.contains("openai 200 server_error: The model is warming up") }, "\(result.errorDetails)")
+    }
+
     @Test func aModelThatKeepsFailingIsRankedBehindHealthyOnes() async throws {
         let h = try GatewayHarness(openAI: .failing(.status(500, type: "server_error", message: "boom")))
         _ = await h.run(h.request("first"))

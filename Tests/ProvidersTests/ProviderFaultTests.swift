@@ -73,6 +73,24 @@ import TestSupport
         await #expect(throws: ProviderError.self) { try await H.provider(fake).complete(H.request) }
     }
 
+    /// A 200 whose body is the provider's error object: reported with the provider's own reason
+    /// and kind, streamed or not (before: "the stream ended without its final event").
+    @Test(arguments: wires)
+    func anErrorBodyWithStatus200CarriesTheProvidersReason(wire: FakeLLMServer.Wire) async throws {
+        let type = wire == .openAI ? "insufficient_quota" : "overloaded_error"
+        let fake = try FakeLLMServer(wire, defaultScript: .failing(.errorWith200(type: type, message: "The upstream said no, politely")))
+        let expected: ProviderError.Code = wire == .openAI ? .insufficientQuota : .overloaded
+        let streamed = await H.expectFailure(H.provider(fake), expected)
+        #expect(streamed?.message.contains("The upstream said no, politely") == true, "\(String(describing: streamed))")
+        #expect(streamed?.status == 200)
+        do {
+            _ = try await H.provider(fake).complete(H.request)
+            Issue.record("an error body was taken for an answer")
+        } catch {
+            #expect(error.code == expected && error.message.contains("The upstream said no, politely"), "\(error)")
+        }
+    }
+
     @Test(arguments: wires)
     func aStallMidStreamIsATimeoutNotAHang(wire: FakeLLMServer.Wire) async throws {
         let fake = try FakeLLMServer(wire, defaultScript: FakeLLMScript(text: "one two three", fault: .stall(afterChunks: 1, for: .seconds(5))))

@@ -72,7 +72,9 @@ import TestSupport
     }
 
     @Test func aKillBetweenThePartsOfALongAnswerSendsOnlyTheRest() async throws {
-        let long = (1...900).map { "word\($0)" }.joined(separator: " ") + "."
+        // Over 4,096 characters in two parts, and within the bot's 1,024-token answer (a longer
+        // stream is cut as a runaway): one token a word between the two markers.
+        let long = "word1 " + Array(repeating: "apple", count: 898).joined(separator: " ") + " word900."
         let h = try CrashRecoveryTests(script: FakeLLMScript(text: long))
         h.telegram.hang("sendMessage", afterAccepting: 1)  // the first part arrives, the second hangs
         h.telegram.sendUpdate(text: "tell me everything", chatID: 80, userID: 80)
