@@ -53,6 +53,7 @@ extension ConfigVariable {
     public static let connectTimeout = ConfigVariable("SWITCHBOARD_CONNECT_TIMEOUT", default: "10", "Seconds to establish a connection to a provider")
     public static let firstByteTimeout = ConfigVariable("SWITCHBOARD_FIRST_BYTE_TIMEOUT", default: "60", "Seconds from sending a request to the first byte of the answer")
     public static let idleTimeout = ConfigVariable("SWITCHBOARD_IDLE_TIMEOUT", default: "30", "Longest silence in seconds in the middle of a streamed answer")
+    public static let shutdownTimeout = ConfigVariable("SWITCHBOARD_SHUTDOWN_TIMEOUT", default: "20", "Seconds a stopping bot (SIGTERM, Ctrl-C) lets the answers in flight finish before cancelling them; a second signal exits at once")
     public static let requestTimeout = ConfigVariable("SWITCHBOARD_REQUEST_TIMEOUT", default: "300", "Seconds a whole request may take, answer included")
     public static let telegramBotToken = ConfigVariable("TELEGRAM_BOT_TOKEN", secret: true, "Telegram bot token from @BotFather; enables the bot")
     public static let telegramAPIBaseURL = ConfigVariable("TELEGRAM_API_BASE_URL", default: "https://api.telegram.org", "Telegram Bot API base URL (a local Bot API server works too)")
@@ -76,7 +77,7 @@ extension ConfigVariable {
         dailyQuota, hourlyQuota, globalDailyLimit, userDailyQuota, enableCostAlerts,
         enableCaching, cacheTTL, enableStreaming, enablePersonality, enableMemory, memoryWindow, enableMetrics, maxInputLength,
         masterKey,
-        caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout,
+        caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout, shutdownTimeout,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAllowEveryone, telegramAdminUsers,
         telegramWebhookURL, telegramWebhookSecret, httpListen,
         database, modelsFile, theme,

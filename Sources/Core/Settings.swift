@@ -203,6 +203,8 @@ public struct Settings: Sendable {
     /// The operator's model catalog file, merged over the bundled one.
     public var modelsFile: String?
     public var theme: String
+    /// Seconds a stopping bot lets answers in flight finish (`SWITCHBOARD_SHUTDOWN_TIMEOUT`).
+    public var shutdownTimeout: Int = 20
     /// Where each known variable's value came from.
     public var sources: [String: ValueSource]
 

@@ -99,6 +99,7 @@ public struct SettingsLoader: Sendable {
             modelsFile: values.string(.modelsFile).map(Self.expandingTilde),
             theme: values.string(.theme) ?? ConfigVariable.theme.defaultValue,
             sources: [:])
+        settings.shutdownTimeout = values.positiveSeconds(.shutdownTimeout)
         settings.sources = sources(compatibleNames: compatibleNames)
         report = values.report
         SettingsValidator(settings: settings).check(into: &report)

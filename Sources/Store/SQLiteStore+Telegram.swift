@@ -65,6 +65,14 @@ extension SQLiteStore {
         }
     }
 
+    /// Takes back the attempt counted by ``beginHandling(_:)`` for an update whose handling was
+    /// stopped on purpose (a graceful shutdown), so it is not mistaken for a crash.
+    public func endHandlingUnfinished(_ updateID: Int64) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE telegram_inbox SET attempts = MAX(0, attempts - 1) WHERE update_id = ?", arguments: [updateID])
+        }
+    }
+
     /// Puts an update of the inbox aside (kept with `reason`, logged, marked processed): it is
     /// never answered automatically again.
     public func quarantineUpdate(_ updateID: Int64, reason: String, at now: Date = Date()) throws(StoreError) {

@@ -63,6 +63,9 @@ struct StreamingReply {
         typing.cancel()
         previews.cancel()
         _ = await previews.value
+        // Cancelled (a stop past its deadline): the partial text is not passed off as the answer;
+        // the update stays in the inbox and the next start answers it whole.
+        if Task.isCancelled { return (result, .undelivered) }
         let streamed = await state.text
         let text = result?.responseContent ?? streamed
         journal?.answerReady(text)

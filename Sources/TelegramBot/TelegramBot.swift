@@ -274,11 +274,22 @@ public final class TelegramBot: Sendable {
             return
         }
         await chats.enqueue(chat: chat) { [self] in
+            // Stopping: not begun, so left in the inbox (with no attempt counted) for the next start.
+            guard !isStopping else {
+                await tracker.finish(update.update_id)
+                return
+            }
             guard await startHandling(update.update_id, message) else { return }
             if await handle(message, update: update.update_id, me: me) == .delivered {
                 await confirm(update.update_id)
             } else {
-                // Telegram stayed unreachable: the inbox keeps it, and what was accepted.
+                // Telegram stayed unreachable, or the stop cancelled the answer: the inbox keeps
+                // it, and what was accepted.
+                if Task.isCancelled && isStopping {
+                    // A deliberate stop is not a crash: the attempt does not count toward
+                    // putting the update aside.
+                    try? store.endHandlingUnfinished(update.update_id)
+                }
                 await tracker.finish(update.update_id)
             }
         }
@@ -328,10 +339,31 @@ public final class TelegramBot: Sendable {
         }
     }
 
-    /// Waits for the answers in flight to be delivered, up to `deadline` (a graceful stop).
-    public func finishInFlight(within deadline: Duration) async {
-        await chats.drain(within: deadline)
+    /// A graceful stop: no new update is started (those queued stay in the inbox for the next
+    /// start), the answers in flight get until `deadline` to be delivered, and the rest are then
+    /// cancelled — their handling attempt given back, so the next start answers them as new.
+    /// Returns whether everything in flight finished in time.
+    @discardableResult
+    public func finishInFlight(within deadline: Duration) async -> Bool {
+        stopping.store(true, ordering: .releasing)
+        guard await !chats.drain(within: deadline) else { return true }
+        logger.warning("answers still in flight after the shutdown deadline: cancelled; their updates stay in the inbox", metadata: ["deadline": "\(deadline)"])
+        await chats.cancelAll()
+        // Cancelled answers end at their next await (the stream closes, sends stop); a short wait
+        // lets them give their attempts back and settle what they spent.
+        _ = await chats.drain(within: .seconds(2))
+        return false
     }
+
+    /// Waits until every update handed over so far is handled, up to `deadline`, without stopping.
+    func waitUntilIdle(within deadline: Duration) async {
+        _ = await chats.drain(within: deadline)
+    }
+
+    /// Set by ``finishInFlight(within:)``: queued updates are left for the next start.
+    private let stopping = Atomic<Bool>(false)
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// One message: access, group etiquette, commands, rate limit, then the answer — or, when an
     /// earlier run got as far as a final text, the parts of it Telegram has not accepted yet.
@@ -434,15 +466,32 @@ actor ChatQueues {
         }
     }
 
-    /// Waits for every chain to finish, or for `deadline` to pass.
-    func drain(within deadline: Duration) async {
+    /// Waits for every chain to finish, or for `deadline` to pass; whether they all finished.
+    ///
+    /// Not a task group: a group waits for all its children before it returns, and awaiting a
+    /// task's value ignores cancellation, so the deadline would wait for the slowest chain.
+    func drain(within deadline: Duration) async -> Bool {
         let pending = Array(tails.values)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for task in pending { await task.value } }
-            group.addTask { try? await Task.sleep(for: deadline) }
-            await group.next()
-            group.cancelAll()
+        let (outcome, report) = AsyncStream<Bool>.makeStream()
+        let waiter = Task {
+            for task in pending { await task.value }
+            report.yield(true)
         }
+        let timer = Task {
+            try? await Task.sleep(for: deadline)
+            report.yield(false)
+        }
+        var first = outcome.makeAsyncIterator()
+        let finished = await first.next() ?? true
+        timer.cancel()
+        waiter.cancel()
+        report.finish()
+        return finished
+    }
+
+    /// Cancels every chain.
+    func cancelAll() {
+        for task in tails.values { task.cancel() }
     }
 }
 

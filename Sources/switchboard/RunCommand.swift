@@ -4,6 +4,7 @@ import Endpoints
 import Foundation
 import HTTP
 import Logging
+import Synchronization
 import TelegramBot
 
 struct RunCommand: AsyncParsableCommand {
@@ -33,8 +34,19 @@ struct RunCommand: AsyncParsableCommand {
         guard let bot = services.bot else { throw CleanExit.failure("the Telegram bot could not be created") }
         let logger = Logger(label: "switchboard.run")
         let task = Task { try await services.run() }
-        // Stop on SIGTERM/SIGINT: stop taking updates, let answers in flight finish, flush the writes.
-        let stop = BotRunner.onTermination { task.cancel() }
+        // Stop on SIGTERM/SIGINT: stop taking updates, let answers in flight finish, flush the
+        // writes. A second signal exits at once (what was reserved is settled by the next start).
+        let deadline = Duration.seconds(loaded.settings.shutdownTimeout)
+        let signals = Atomic<Int>(0)
+        let stop = BotRunner.onTermination {
+            if signals.add(1, ordering: .relaxed).newValue == 1 {
+                logger.notice("stopping: no new updates; answers in flight get up to \(deadline) (signal again to exit now)")
+                task.cancel()
+            } else {
+                logger.warning("second signal: exiting now; unanswered updates stay in the inbox")
+                Foundation.exit(130)
+            }
+        }
         defer { _ = stop }
         var failure: String?
         do {
@@ -44,9 +56,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as BotServices.ServerFailure {
             failure = error.message
         } catch {}
-        logger.notice("stopping: finishing the answers in flight (up to \(BotRunner.drainDeadline))")
-        await bot.finishInFlight(within: BotRunner.drainDeadline)
+        let finished = await bot.finishInFlight(within: deadline)
         runtime.gateway.flushWrites()
+        logger.notice("stopped", metadata: ["in flight": "\(finished ? "all finished" : "cancelled at the deadline")"])
         if let failure { throw CleanExit.failure(failure) }
     }
 }
@@ -119,8 +131,6 @@ struct BotServices: Sendable {
 
 
 enum BotRunner {
-    /// How long a stopping bot waits for answers in flight.
-    static let drainDeadline = Duration.seconds(20)
 
     /// The bot over the runtime, when a token is configured.
     static func makeBot(_ runtime: Runtime) -> TelegramBot? {

@@ -187,7 +187,7 @@ final class BotHarness: Sendable {
         #expect(polls <= 3, "getUpdates called \(polls) times during a 1.5 s answer")
         #expect(bot.counters.snapshot.updates == 1)
         // Confirmed once the answer's delivery is recorded, a moment after Telegram shows it.
-        await bot.finishInFlight(within: .seconds(10))
+        await bot.waitUntilIdle(within: .seconds(10))
         let store = try SQLiteStore(path: h.directory.file("db.sqlite3"))
         #expect(try store.telegramOffset() == 2)
         #expect(try store.pendingUpdates().isEmpty, "answered: out of the inbox")
@@ -220,7 +220,7 @@ final class BotHarness: Sendable {
         defer { running.cancel() }
         h.telegram.sendUpdate(text: "hi", chatID: 20, userID: 20)
         await h.waitFor("the blocked attempt") { h.telegram.calledMethods.filter { $0 == "sendMessage" }.count >= 1 }
-        await bot.finishInFlight(within: .seconds(5))
+        await bot.waitUntilIdle(within: .seconds(5))
         #expect(h.telegram.calledMethods.filter { $0 == "sendMessage" }.count == 1, "no retries into a 403")
         #expect(await bot.blocked.contains(20))
     }

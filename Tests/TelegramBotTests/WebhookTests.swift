@@ -83,10 +83,10 @@ struct RunningServer {
         let again = try await server.request("POST", "/", headers: secret, body: Data(Self.update.utf8))
         #expect(first.0 == 200 && again.0 == 200, "Telegram gets 200 for both, so it stops resending")
         await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 31 } }
-        await bot.finishInFlight(within: .seconds(5))
+        await bot.waitUntilIdle(within: .seconds(5))
         let third = try await server.request("POST", "/", headers: secret, body: Data(Self.update.utf8))
         #expect(third.0 == 200)
-        await bot.finishInFlight(within: .seconds(5))
+        await bot.waitUntilIdle(within: .seconds(5))
         #expect(h.telegram.sent.filter { $0.chatID == 31 }.count == 1)
         #expect(h.model.requests.count == 1)
     }
@@ -104,7 +104,7 @@ struct RunningServer {
         let running = Task { try await restarted.runWebhook(url: "https://bot.example.com/hook") }
         defer { running.cancel() }
         await h.waitFor("the answer after the restart") { h.telegram.sent.contains { $0.chatID == 31 } }
-        await restarted.finishInFlight(within: .seconds(5))
+        await restarted.waitUntilIdle(within: .seconds(5))
         #expect(try SQLiteStore(path: h.directory.file("db.sqlite3")).pendingUpdates().isEmpty, "the inbox is emptied once answered")
         #expect(h.model.requests.count == 1)
     }
