@@ -15,14 +15,17 @@ public struct EndpointServer: Sendable {
     public let address: ListenAddress
     let webhook: (path: String, bot: TelegramBot)?
     let metrics: MetricsExporter?
+    /// Why the service is unhealthy now (nil when healthy), for `/healthz`.
+    let trouble: @Sendable () -> String?
     let logger = Logger(label: "switchboard.http")
 
     /// A server for the webhook of `bot` at `path` (when given) and `/metrics` from `metrics`
-    /// (when given).
-    public init(address: ListenAddress, webhook: (path: String, bot: TelegramBot)?, metrics: MetricsExporter?) {
+    /// (when given); `/healthz` answers 503 with `trouble` while it is not nil.
+    public init(address: ListenAddress, webhook: (path: String, bot: TelegramBot)?, metrics: MetricsExporter?, trouble: @escaping @Sendable () -> String? = { nil }) {
         self.address = address
         self.webhook = webhook
         self.metrics = metrics
+        self.trouble = trouble
     }
 
     /// The local path of a webhook URL: what the proxy forwards to us (`/` when it has none).
@@ -35,7 +38,10 @@ public struct EndpointServer: Sendable {
     /// Throws when the address cannot be bound.
     public func run(onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
+        router.get("healthz") { [trouble] _, _ -> Response in
+            guard let problem = trouble() else { return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
+            return Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "unhealthy: \(problem)\n")))
+        }
         if let metrics {
             router.get("metrics") { _, _ in
                 Response(

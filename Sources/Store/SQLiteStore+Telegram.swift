@@ -65,6 +65,14 @@ extension SQLiteStore {
         }
     }
 
+    /// A small write of the kind the bot makes for every update: whether the database can record
+    /// progress now (a full disk, a file made read-only or damaged cannot).
+    public func probeWrite(at now: Date = Date()) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO telegram_state (key, value) VALUES ('write_probe', ?)", arguments: [StoredValues.text(now)])
+        }
+    }
+
     /// Takes back the attempt counted by ``beginHandling(_:)`` for an update whose handling was
     /// stopped on purpose (a graceful shutdown), so it is not mistaken for a crash.
     public func endHandlingUnfinished(_ updateID: Int64) throws(StoreError) {

@@ -94,6 +94,12 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    /// Runs `sql` as it is, for tests that break the database on purpose (a trigger that refuses
+    /// writes stands in for a full disk).
+    package func executeForTesting(_ sql: String) throws(StoreError) {
+        try write { db in try db.execute(sql: sql) }
+    }
+
     /// What SQLite's quick check finds wrong with the file (b-trees, pages, constraints): empty
     /// when the database is sound. Reads the whole file once: for start-up and `config check`.
     public func quickCheck() throws(StoreError) -> [String] {

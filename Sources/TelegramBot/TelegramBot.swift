@@ -40,7 +40,8 @@ public final class TelegramBot: Sendable {
     /// The bot's own user once webhook mode is up; webhook updates wait in the inbox until then.
     private let webhookIdentity = Mutex<TelegramUser?>(nil)
 
-    public init(api: BotAPI, assistant: Assistant, gateway: Gateway, store: SQLiteStore, settings: Settings, bus: EventBus<Event>) {
+    public init(api: BotAPI, assistant: Assistant, gateway: Gateway, store: SQLiteStore, settings: Settings, bus: EventBus<Event>, storageProbeInterval: Duration = .seconds(5)) {
+        self.storageProbeInterval = storageProbeInterval
         self.api = api
         self.assistant = assistant
         self.gateway = gateway
@@ -59,6 +60,8 @@ public final class TelegramBot: Sendable {
         var offset = (try? store.telegramOffset()) ?? nil
         var backoff = 1.0
         while !Task.isCancelled {
+            // Nothing is fetched while nothing could be recorded: Telegram keeps it meanwhile.
+            guard await waitForStorage(me: me) else { return }
             do {
                 let batch = try await api.getUpdates(offset: offset, timeout: Self.pollTimeout)
                 backoff = 1
@@ -120,7 +123,9 @@ public final class TelegramBot: Sendable {
         webhookIdentity.withLock { $0 = me }
         await answerInbox(me: me)
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3_600))
+            // Updates keep arriving (refused with 503 while they cannot be stored); the ones
+            // stored but not begun are answered once the database records progress again.
+            if storageTrouble != nil { _ = await waitForStorage(me: me) } else { try? await Task.sleep(for: storageProbeInterval) }
         }
     }
 
@@ -275,7 +280,7 @@ public final class TelegramBot: Sendable {
         }
         await chats.enqueue(chat: chat) { [self] in
             // Stopping: not begun, so left in the inbox (with no attempt counted) for the next start.
-            guard !isStopping else {
+            guard !isStopping, storageTrouble == nil else {
                 await tracker.finish(update.update_id)
                 return
             }
@@ -308,9 +313,11 @@ public final class TelegramBot: Sendable {
         do {
             attempts = try store.beginHandling(updateID)
         } catch {
-            // Not counted: answer anyway, as before (the store's trouble is reported elsewhere).
-            logger.error("could not count the handling of an update", metadata: ["update": "\(updateID)", "reason": "\(error)"])
-            return true
+            // Not answered: without a record of it, every restart would answer it again. It
+            // stays in the inbox until the database can record progress.
+            reportStorageFailure(error, while: "counting the start of update \(updateID)")
+            await tracker.finish(updateID)
+            return false
         }
         guard attempts > Self.maxHandlingAttempts else { return true }
         let reason = "the process stopped while handling it \(attempts - 1) times"
@@ -335,7 +342,9 @@ public final class TelegramBot: Sendable {
         do {
             try store.markUpdateProcessed(updateID)
         } catch {
-            logger.error("could not record a handled update", metadata: ["update": "\(updateID)", "reason": "\(error)"])
+            // Delivered but not recorded: the delivery journal keeps a restart from sending it
+            // twice when it could be written; either way nothing more is taken until this works.
+            reportStorageFailure(error, while: "confirming update \(updateID)")
         }
     }
 
@@ -358,6 +367,55 @@ public final class TelegramBot: Sendable {
     /// Waits until every update handed over so far is handled, up to `deadline`, without stopping.
     func waitUntilIdle(within deadline: Duration) async {
         _ = await chats.drain(within: deadline)
+    }
+
+    /// Why the database cannot record progress now (nil while it can). Set when counting the
+    /// start of an answer or confirming one fails: no update is then begun or fetched — answering
+    /// without a record would answer the same message again on every restart — until a probe
+    /// write succeeds (every ``storageProbeInterval``); `/healthz` and the console say so.
+    private let storageFailure = Mutex<String?>(nil)
+    /// How often a bot whose database failed tries a write again.
+    let storageProbeInterval: Duration
+
+    private let probes = Atomic<Int>(0)
+    /// Probe writes tried since the start (for tests and the curious).
+    var storageProbes: Int { probes.load(ordering: .relaxed) }
+
+    /// The database's trouble, when it cannot record progress.
+    public var storageTrouble: String? { storageFailure.withLock { $0 } }
+
+    func reportStorageFailure(_ error: StoreError, while doing: String) {
+        let first = storageFailure.withLock { failure -> Bool in
+            defer { failure = error.message }
+            return failure == nil
+        }
+        guard first else { return }
+        let message = "the database cannot record progress (\(doing): \(error.message)); not taking updates until it can — they wait at Telegram or in the inbox"
+        logger.critical("\(message)")
+        bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: message, at: Date())))
+        bus.publish(.alert(Alert(severity: .critical, message: "Telegram: " + message, at: Date())))
+    }
+
+    /// Waits while the database cannot record progress, probing it; true once it can again
+    /// (false when cancelled first).
+    func waitForStorage(me: TelegramUser) async -> Bool {
+        guard storageTrouble != nil else { return true }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: storageProbeInterval)
+            probes.add(1, ordering: .relaxed)
+            do {
+                try store.probeWrite()
+            } catch {
+                storageFailure.withLock { $0 = error.message }
+                continue
+            }
+            storageFailure.withLock { $0 = nil }
+            logger.notice("the database records progress again; answering what waited")
+            bus.publish(.alert(Alert(severity: .info, message: "Telegram: the database records progress again", at: Date())))
+            await answerInbox(me: me)
+            return true
+        }
+        return false
     }
 
     /// Set by ``finishInFlight(within:)``: queued updates are left for the next start.

@@ -86,7 +86,7 @@ struct BotServices: Sendable {
         self.metrics = metrics
         server = settings.httpListen.map { address in
             let webhook = bot.flatMap { bot in webhookURL.map { (EndpointServer.webhookPath(of: $0), bot) } }
-            return EndpointServer(address: address, webhook: webhook, metrics: metrics)
+            return EndpointServer(address: address, webhook: webhook, metrics: metrics, trouble: { bot?.storageTrouble })
         }
     }
 

@@ -105,6 +105,13 @@ struct HealthCommand: AsyncParsableCommand {
         var status = "healthy"
         var object: [String: Any] = ["providers": [String: Any](), "success_rate": 0, "avg_response_time": 0]
         if let store = loaded.store {
+            // The running bot stops taking updates when the file cannot record progress (a full
+            // disk, a read-only or damaged file): the same write tells this process.
+            do {
+                try store.probeWrite()
+            } catch {
+                errors.append("the database cannot record progress: \(error.message)")
+            }
             do {
                 let report = try ServiceReport.read(loaded, store: store)
                 object["providers"] = report.providers

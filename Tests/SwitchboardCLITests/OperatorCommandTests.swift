@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 import TestSupport
 
@@ -82,5 +83,18 @@ import TestSupport
         var broken = runner
         broken.environment["LLM_DAILY_QUOTA"] = "abc"
         #expect(try await broken.run(["health"]).status == 1)
+    }
+
+    /// A database that cannot record progress (a trigger refusing the write, as a full disk would)
+    /// makes `health` unhealthy, whichever process asks.
+    @Test func healthIsUnhealthyWhenTheDatabaseCannotRecordProgress() async throws {
+        let directory = try TemporaryDirectory()
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: ["SWITCHBOARD_DB": directory.file("db.sqlite3")])
+        #expect(try await runner.run(["health"]).status == 0)
+        try SQLiteStore(path: directory.file("db.sqlite3")).executeForTesting(
+            "CREATE TRIGGER refuse BEFORE INSERT ON telegram_state BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+        let result = try await runner.run(["health"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("status: unhealthy") && result.stdout.contains("the database cannot record progress"), "\(result.stdout)")
     }
 }

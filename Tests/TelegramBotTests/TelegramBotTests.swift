@@ -33,7 +33,7 @@ final class BotHarness: Sendable {
     }
 
     /// The bot with the Gateway and bus it runs on.
-    func makeStack() throws -> (bot: TelegramBot, gateway: Gateway, bus: EventBus<Event>) {
+    func makeStack(storageProbeInterval: Duration = .seconds(5)) throws -> (bot: TelegramBot, gateway: Gateway, bus: EventBus<Event>) {
         let settings = SettingsLoader(environment: environment).load().0
         let store = try SQLiteStore(path: settings.databasePath)
         let client = CurlHTTPClient()
@@ -43,7 +43,7 @@ final class BotHarness: Sendable {
         let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
         let assistant = Assistant(gateway: gateway, store: store, settings: settings)
         let api = BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client)
-        return (TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus), gateway, bus)
+        return (TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus, storageProbeInterval: storageProbeInterval), gateway, bus)
     }
 
     /// Waits until the fake has seen what `condition` asks for.
@@ -86,6 +86,41 @@ final class BotHarness: Sendable {
         #expect(parts.count == 2)
         #expect(parts.joined() == answer)
         #expect(parts.allSatisfy { $0.utf16.count <= 4_096 })
+    }
+
+    /// A database that cannot record progress (here a trigger makes SQLite refuse the inbox's
+    /// writes, as a full disk would): the bot answers nothing it could not record — it would
+    /// answer it again on every restart — stops fetching, says so, and catches up once it can.
+    @Test func aDatabaseThatCannotRecordProgressStopsIntakeUntilItCan() async throws {
+        let h = try BotHarness()
+        let (bot, _, bus) = try h.makeStack(storageProbeInterval: .milliseconds(200))
+        let alerts = bus.subscribe(capacity: 1_000)
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "first", chatID: 13, userID: 13)
+        await h.waitFor("the first answer") { h.telegram.sent.filter { $0.chatID == 13 }.count == 1 }
+
+        let other = try SQLiteStore(path: h.directory.file("db.sqlite3"))
+        try other.executeForTesting("CREATE TRIGGER refuse_progress BEFORE UPDATE ON telegram_inbox BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+        try other.executeForTesting("CREATE TRIGGER refuse_probe BEFORE INSERT ON telegram_state WHEN NEW.key = 'write_probe' BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+        h.telegram.sendUpdate(text: "second", chatID: 13, userID: 13)
+        await h.waitFor("the bot to notice") { bot.storageTrouble != nil }
+        #expect(bot.storageTrouble?.contains("database or disk is full") == true)
+        let polls = h.telegram.calledMethods.filter { $0 == "getUpdates" }.count
+        h.telegram.sendUpdate(text: "third", chatID: 13, userID: 13)
+        let probes = bot.storageProbes
+        await h.waitFor("three more failed probes") { bot.storageProbes >= probes + 3 }
+        #expect(h.telegram.calledMethods.filter { $0 == "getUpdates" }.count == polls, "no updates taken while none can be recorded")
+        #expect(h.model.requests.count == 1, "the second message was not answered without a record")
+        // The second waits in the inbox (and the third too, if the poll in flight got it).
+        #expect(try other.pendingUpdates().contains { String(decoding: $0.payload, as: UTF8.self).contains("second") }, "it waits in the inbox")
+        #expect(alerts.drain().contains { if case .alert(let alert) = $0 { alert.message.contains("cannot record progress") } else { false } }, "the console is told")
+
+        try other.executeForTesting("DROP TRIGGER refuse_progress")
+        try other.executeForTesting("DROP TRIGGER refuse_probe")
+        await h.waitFor("the catch-up") { h.telegram.sent.filter { $0.chatID == 13 }.count == 3 }
+        #expect(bot.storageTrouble == nil)
+        #expect(h.model.requests.count == 3, "each message answered once")
     }
 
     @Test func groupsAreAnsweredOnlyWhenAddressed() async throws {
