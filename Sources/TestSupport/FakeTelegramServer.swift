@@ -92,7 +92,11 @@ public final class FakeTelegramServer: Sendable {
         }
         if let webhook {
             let body = (try? JSONSerialization.data(withJSONObject: update)) ?? Data()
-            deliver(body, to: webhook)
+            // On a thread of the fake's own, in order, as Telegram delivers: a blocking POST on
+            // the caller's thread held one of the two threads Swift's concurrency pool has here,
+            // and two such callers left none for the server to answer them (a 10 s stall of the
+            // whole test run).
+            deliveries.async { [self] in deliver(body, to: webhook) }
         }
         return id
     }
@@ -111,6 +115,9 @@ public final class FakeTelegramServer: Sendable {
             return id
         }
     }
+
+    /// Webhook deliveries, one at a time.
+    private let deliveries = DispatchQueue(label: "fake-telegram-webhook-deliveries")
 
     /// POSTs an update body to the webhook as Telegram does, with the secret token when one was
     /// set; retries (up to 5 times, 200 ms apart) until it gets a 2xx. Synchronous.

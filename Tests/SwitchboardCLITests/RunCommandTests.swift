@@ -42,6 +42,9 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(telegram.sent.first { $0.chatID == 50 }?.text == "Hi from the webhook.")
+        while telegram.webhookStatuses.isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(telegram.webhookStatuses == [200])
 
         let (status, metrics) = try await Self.get("http://127.0.0.1:\(port)/metrics")

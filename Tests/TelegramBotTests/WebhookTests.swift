@@ -50,7 +50,7 @@ struct RunningServer {
         // Telegram POSTs the update with the secret token; the answer follows.
         let sent = h.telegram.sendUpdate(text: "hi over the webhook", chatID: 30, userID: 30)
         await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 30 && $0.text == "Hello <b>there</b>!" } }
-        #expect(h.telegram.webhookStatuses == [200])
+        await h.waitFor("the delivery's status") { h.telegram.webhookStatuses == [200] }
         #expect((h.model.requests.last?.json?["messages"] as? [[String: String]])?.last?["content"] == "hi over the webhook")
         #expect(sent == 1)
 
