@@ -46,8 +46,12 @@ final class BotHarness: Sendable {
         return (TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus, storageProbeInterval: storageProbeInterval), gateway, bus)
     }
 
-    /// Waits until the fake has seen what `condition` asks for.
-    func waitFor(_ description: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async {
+    /// Waits until the fake has seen what `condition` asks for (returning as soon as it has).
+    ///
+    /// 30 s: on a fresh two-core CI machine the whole test process is starved for ~10 s while
+    /// every suite starts at once (even trivial synchronous tests report ~10 s there), which
+    /// pushed 15 s waits over although the bot was only waiting for a thread like everyone else.
+    func waitFor(_ description: String, timeout: Duration = .seconds(30), _ condition: () -> Bool) async {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition() { return }
@@ -146,6 +150,7 @@ final class BotHarness: Sendable {
         h.telegram.sendUpdate(text: "/frobnicate", chatID: 12, userID: 12)
         await h.waitFor("four replies") { h.telegram.sent.filter { $0.chatID == 12 }.count == 4 }
         let texts = h.telegram.sent.filter { $0.chatID == 12 }.map(\.text)
+        try #require(texts.count == 4, "a failed wait is a failure, not a crash of the whole run")
         #expect(texts[0].contains("/reset"))
         #expect(texts[1] == "I'll answer as casual from now on.")
         #expect(texts[2] == "That command is for admins.")
