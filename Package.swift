@@ -94,7 +94,7 @@ let package = Package(
         ),
         .target(
             name: "TelegramBot",
-            dependencies: ["Core", "Store", "HTTP", "Gateway", "Assistant", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "Store", "HTTP", "Assistant", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The HTTP server beside the bot: Telegram's webhook and Prometheus /metrics.

@@ -138,3 +138,9 @@ extension Gateway {
         return health.snapshot.filter { models.contains($0.key) }.map(\.value.latencyMilliseconds).min().map { Int($0) }
     }
 }
+
+extension Gateway: OperatorControls {
+    public func dailyBudgetLeft(for user: String) -> Double? {
+        ledger.headroom(provider: "", user: user).user
+    }
+}

@@ -1,7 +1,6 @@
 import Assistant
 import Core
 import Foundation
-import Gateway
 import Store
 
 /// The bot's slash commands.
@@ -20,6 +19,13 @@ enum BotCommands {
 
     /// Whether `user` may reset or restyle the conversation of `chat`: anyone in a private chat;
     /// in a group, the bot's admins and the group's own (asked of Telegram; refused if it fails).
+    /// 00:00 UTC of `date`'s day: where today's figures (and the daily budgets) start.
+    static func startOfUTCDay(_ date: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.startOfDay(for: date)
+    }
+
     static func mayChangeConversation(user: Int64, chat: Int64, bot: TelegramBot) async -> Bool {
         guard chat != user, !bot.access.isAdmin(user) else { return true }
         guard let status = try? await bot.api.getChatMemberStatus(chatID: chat, userID: user) else { return false }
@@ -56,25 +62,24 @@ enum BotCommands {
             if !argument.isEmpty {
                 guard isAdmin else { return "Only admins can pin a model." }
                 do {
-                    try bot.gateway.pin(model: argument.lowercased() == "auto" ? nil : argument)
+                    try bot.controls.pin(model: argument.lowercased() == "auto" ? nil : argument)
                     return argument.lowercased() == "auto" ? "Models are chosen automatically again." : "Pinned to \(argument)."
                 } catch {
-                    return error.message
+                    return "\(error)"
                 }
             }
-            return bot.gateway.pinnedModel.map { "Pinned to \($0)." } ?? "Chosen automatically for each message (cheapest adequate model)."
+            return bot.controls.pinnedModel.map { "Pinned to \($0)." } ?? "Chosen automatically for each message (cheapest adequate model)."
         case "usage":
-            let room = bot.gateway.ledger.headroom(provider: "", user: String(user))
             let limit = bot.settings.quotas.userDailyUSD
-            guard limit > 0, let left = room.user else { return "There's no daily limit for you." }
+            guard limit > 0, let left = bot.controls.dailyBudgetLeft(for: String(user)) else { return "There's no daily limit for you." }
             return String(format: "Today you've used $%.4f of your $%.2f daily budget ($%.4f left).", max(0, limit - left), limit, max(0, left))
         case "stats", "providers":
             guard isAdmin else { return "That command is for admins." }
-            let names = bot.gateway.providerNames
+            let names = bot.controls.providerNames
             if command == "providers" {
-                return names.map { "\($0): \(bot.gateway.isEnabled($0) ? "enabled" : "disabled"), circuit \(bot.gateway.circuitState(of: $0).rawValue)" }.joined(separator: "\n")
+                return names.map { "\($0): \(bot.controls.isEnabled($0) ? "enabled" : "disabled"), circuit \(bot.controls.circuitState(of: $0).rawValue)" }.joined(separator: "\n")
             }
-            let summary = (try? bot.store.usageSummary(since: BudgetLedger.windowStart(.daily, at: Date()))) ?? UsageSummary()
+            let summary = (try? bot.store.usageSummary(since: Self.startOfUTCDay(Date()))) ?? UsageSummary()
             return String(format: "Today: %d requests, %.0f%% answered, $%.4f spent, cache hit rate %.0f%%.", summary.requests, summary.successRate * 100, summary.totalCostUSD, summary.cacheHitRate * 100)
         default:
             return "I don't know that command.\n\n" + help

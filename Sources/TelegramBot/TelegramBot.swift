@@ -1,7 +1,6 @@
 public import Assistant
 public import Core
 import Foundation
-public import Gateway
 import Logging
 public import Store
 import Synchronization
@@ -21,7 +20,8 @@ public final class TelegramBot: Sendable {
 
     let api: BotAPI
     let assistant: Assistant
-    let gateway: Gateway
+    /// The operator's controls (pin, providers, budgets), without the Gateway behind them.
+    let controls: any OperatorControls
     let store: SQLiteStore
     let settings: Settings
     let bus: EventBus<Event>
@@ -40,11 +40,11 @@ public final class TelegramBot: Sendable {
     /// The bot's own user once webhook mode is up; webhook updates wait in the inbox until then.
     private let webhookIdentity = Mutex<TelegramUser?>(nil)
 
-    public init(api: BotAPI, assistant: Assistant, gateway: Gateway, store: SQLiteStore, settings: Settings, bus: EventBus<Event>, storageProbeInterval: Duration = .seconds(5)) {
+    public init(api: BotAPI, assistant: Assistant, controls: any OperatorControls, store: SQLiteStore, settings: Settings, bus: EventBus<Event>, storageProbeInterval: Duration = .seconds(5)) {
         self.storageProbeInterval = storageProbeInterval
         self.api = api
         self.assistant = assistant
-        self.gateway = gateway
+        self.controls = controls
         self.store = store
         self.settings = settings
         self.bus = bus

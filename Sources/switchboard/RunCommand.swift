@@ -137,7 +137,7 @@ enum BotRunner {
         let settings = runtime.loaded.settings
         guard let token = settings.telegram.token else { return nil }
         let api = BotAPI(baseURL: settings.telegram.apiBaseURL, token: token.value, transport: CurlHTTPClient(options: CurlHTTPClient.Options(settings.network)))
-        return TelegramBot(api: api, assistant: runtime.assistant, gateway: runtime.gateway, store: runtime.store, settings: settings, bus: runtime.bus)
+        return TelegramBot(api: api, assistant: runtime.assistant, controls: runtime.gateway, store: runtime.store, settings: settings, bus: runtime.bus)
     }
 
     /// Calls `handler` on SIGTERM or SIGINT (once); keep the result alive while it should listen.

@@ -43,7 +43,7 @@ final class BotHarness: Sendable {
         let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
         let assistant = Assistant(gateway: gateway, store: store, settings: settings)
         let api = BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client)
-        return (TelegramBot(api: api, assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus, storageProbeInterval: storageProbeInterval), gateway, bus)
+        return (TelegramBot(api: api, assistant: assistant, controls: gateway, store: store, settings: settings, bus: bus, storageProbeInterval: storageProbeInterval), gateway, bus)
     }
 
     /// Waits until the fake has seen what `condition` asks for (returning as soon as it has).

@@ -41,7 +41,7 @@ let benchmarks: @Sendable () -> Void = {
             let bus = EventBus<Event>()
             let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
             let assistant = Assistant(gateway: gateway, store: store, settings: settings)
-            let bot = TelegramBot(api: BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client), assistant: assistant, gateway: gateway, store: store, settings: settings, bus: bus)
+            let bot = TelegramBot(api: BotAPI(baseURL: settings.telegram.apiBaseURL, token: telegram.token, transport: client), assistant: assistant, controls: gateway, store: store, settings: settings, bus: bus)
             let running = Task { try await bot.run() }
 
             // Message i goes to chat i % chats at i × 0.5 s: each chat writes every chats/2 seconds.
