@@ -29,6 +29,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // The small HTTP server for Telegram's webhook and /metrics (Endpoints).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        // Hummingbird's own foundations, named for the webhook server's connection guard (a NIO
+        // handler on HTTP parts that enforces the request deadline); already in the graph.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         // Stops the HTTP server gracefully (Hummingbird runs as a Service).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         // Prometheus text exposition for /metrics: counters, gauges, histograms.
@@ -103,6 +108,10 @@ let package = Package(
             dependencies: [
                 "Core", "Gateway", "TelegramBot",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

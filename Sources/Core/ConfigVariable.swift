@@ -43,7 +43,7 @@ extension ConfigVariable {
     public static let environment = ConfigVariable("ENVIRONMENT", default: "development", "development, staging, production or test; production enforces a master key")
     public static let globalDailyLimit = ConfigVariable("LLM_GLOBAL_DAILY_LIMIT", default: "1000.0", "Spend limit across all providers per UTC day, in USD")
     public static let enableCostAlerts = ConfigVariable("LLM_ENABLE_COST_ALERTS", default: "true", "Alert at 80 % and 100 % of a quota (console, and admins on Telegram)")
-    public static let enableMetrics = ConfigVariable("LLM_ENABLE_METRICS", default: "false", "Expose Prometheus metrics at /metrics on SWITCHBOARD_HTTP_LISTEN (stats are always recorded)")
+    public static let enableMetrics = ConfigVariable("LLM_ENABLE_METRICS", default: "false", "Expose Prometheus metrics at /metrics, unauthenticated, on SWITCHBOARD_METRICS_LISTEN, else SWITCHBOARD_HTTP_LISTEN (stats are always recorded)")
 
     // Added by Switchboard.
     public static let openAIBaseURL = ConfigVariable("OPENAI_BASE_URL", default: "https://api.openai.com/v1", "OpenAI API base URL; requests go to {base}/chat/completions")
@@ -62,7 +62,8 @@ extension ConfigVariable {
     public static let telegramAdminUsers = ConfigVariable("TELEGRAM_ADMIN_USERS", "Comma-separated user ids allowed to use admin commands")
     public static let telegramWebhookURL = ConfigVariable("TELEGRAM_WEBHOOK_URL", "Public https URL Telegram posts updates to (webhook mode); empty = long polling. Needs SWITCHBOARD_HTTP_LISTEN")
     public static let telegramWebhookSecret = ConfigVariable("TELEGRAM_WEBHOOK_SECRET", secret: true, "secret_token Telegram sends with every webhook request (1–256 of A-Z a-z 0-9 _ -); empty = a new random one each start")
-    public static let httpListen = ConfigVariable("SWITCHBOARD_HTTP_LISTEN", "host:port of the small HTTP server for the webhook and /metrics (e.g. 127.0.0.1:8080); empty = no server")
+    public static let httpListen = ConfigVariable("SWITCHBOARD_HTTP_LISTEN", "host:port of the small HTTP server for the webhook, /healthz and (without SWITCHBOARD_METRICS_LISTEN) /metrics (e.g. 127.0.0.1:8080); empty = no server")
+    public static let metricsListen = ConfigVariable("SWITCHBOARD_METRICS_LISTEN", "host:port of a second server for /metrics and /healthz only (e.g. 127.0.0.1:9090), apart from the webhook; unauthenticated: keep it private. Empty = /metrics on SWITCHBOARD_HTTP_LISTEN")
     public static let database = ConfigVariable("SWITCHBOARD_DB", "SQLite database file; empty = $XDG_DATA_HOME/switchboard/switchboard.sqlite3 (~/.local/share/…)")
     public static let modelsFile = ConfigVariable("SWITCHBOARD_MODELS_FILE", "A JSON model catalog merged over the bundled one by id (add models or change prices without a rebuild)")
     public static let theme = ConfigVariable("SWITCHBOARD_THEME", default: "default", "Console colour theme: a file name in themes/ without .toml")
@@ -79,7 +80,7 @@ extension ConfigVariable {
         masterKey,
         caFile, connectTimeout, firstByteTimeout, idleTimeout, requestTimeout, shutdownTimeout,
         telegramBotToken, telegramAPIBaseURL, telegramAllowedUsers, telegramAllowEveryone, telegramAdminUsers,
-        telegramWebhookURL, telegramWebhookSecret, httpListen,
+        telegramWebhookURL, telegramWebhookSecret, httpListen, metricsListen,
         database, modelsFile, theme,
     ]
 

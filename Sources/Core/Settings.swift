@@ -157,6 +157,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Whether only this machine can connect (127.0.0.0/8, `::1`, `localhost`).
+    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
 }
 
 /// How Switchboard talks HTTP to providers (and Telegram): timeouts in seconds and the CA file.
@@ -198,6 +201,9 @@ public struct Settings: Sendable {
     public var telegram: TelegramSettings
     /// Where the HTTP server for the webhook and `/metrics` listens; `nil` means no server.
     public var httpListen: ListenAddress?
+    /// Where a second server serves `/metrics` and `/healthz` only; `nil`: `/metrics` is on
+    /// ``httpListen``.
+    public var metricsListen: ListenAddress? = nil
     /// The SQLite database file.
     public var databasePath: String
     /// The operator's model catalog file, merged over the bundled one.

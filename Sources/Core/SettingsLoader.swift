@@ -95,6 +95,7 @@ public struct SettingsLoader: Sendable {
                 idleTimeout: values.positiveSeconds(.idleTimeout), requestTimeout: values.positiveSeconds(.requestTimeout)),
             telegram: telegram,
             httpListen: values.listenAddress(.httpListen),
+            metricsListen: values.listenAddress(.metricsListen),
             databasePath: values.string(.database).map(Self.expandingTilde) ?? Self.defaultDatabasePath(environment: environment),
             modelsFile: values.string(.modelsFile).map(Self.expandingTilde),
             theme: values.string(.theme) ?? ConfigVariable.theme.defaultValue,

@@ -67,10 +67,27 @@ struct SettingsValidator {
         }
     }
 
-    private func checkTelegram(into report: inout ConfigReport) {
-        if settings.features.metrics && settings.httpListen == nil {
-            report.warn(ConfigVariable.enableMetrics.name, "true, but SWITCHBOARD_HTTP_LISTEN is empty: no /metrics endpoint is served (stats still work)")
+    /// Where `/metrics` (unauthenticated) and the webhook are served.
+    private func checkListenAddresses(into report: inout ConfigReport) {
+        let metricsVariable = ConfigVariable.metricsListen.name
+        if let metricsListen = settings.metricsListen {
+            if metricsListen == settings.httpListen {
+                report.error(metricsVariable, "is SWITCHBOARD_HTTP_LISTEN's address too: give /metrics an address of its own, or leave it empty")
+            }
+            if !settings.features.metrics {
+                report.warn(metricsVariable, "is set, but LLM_ENABLE_METRICS is false: only /healthz is served there")
+            }
+        } else if settings.features.metrics, let httpListen = settings.httpListen {
+            if settings.telegram.webhookURL != nil && !httpListen.isLoopback {
+                report.warn(metricsVariable, "is empty: /metrics (unauthenticated) is served beside the webhook on \(httpListen); give it a private address")
+            }
+        } else if settings.features.metrics {
+            report.warn(ConfigVariable.enableMetrics.name, "true, but SWITCHBOARD_METRICS_LISTEN and SWITCHBOARD_HTTP_LISTEN are empty: no /metrics endpoint is served (stats still work)")
         }
+    }
+
+    private func checkTelegram(into report: inout ConfigReport) {
+        checkListenAddresses(into: &report)
         if let webhook = settings.telegram.webhookURL {
             if settings.httpListen == nil {
                 report.error(ConfigVariable.telegramWebhookURL.name, "is set, but SWITCHBOARD_HTTP_LISTEN is empty: say where the webhook server listens (e.g. 127.0.0.1:8080 behind your TLS proxy)")

@@ -152,14 +152,22 @@ public final class TelegramBot: Sendable {
         }
     }
 
-    /// Takes one webhook request: checks the secret token, stores the update (so a crash loses
-    /// nothing), and queues it on its chat. Returns at once; the answer follows in the background.
-    public func receiveWebhook(secretToken: String?, body: [UInt8]) async -> WebhookOutcome {
+    /// Whether `secretToken` is this bot's webhook secret (compared in constant time). A wrong one
+    /// is counted and logged. The HTTP server asks before it reads a request's body, so that a
+    /// stranger costs neither memory nor waiting.
+    public func acceptsWebhookSecret(_ secretToken: String?) -> Bool {
         guard let secretToken, Self.constantTimeEquals(secretToken, webhookSecret) else {
             counters.record { $0.webhookRejected += 1 }
             logger.warning("webhook request without the right secret token refused")
-            return .forbidden
+            return false
         }
+        return true
+    }
+
+    /// Takes one webhook request: checks the secret token, stores the update (so a crash loses
+    /// nothing), and queues it on its chat. Returns at once; the answer follows in the background.
+    public func receiveWebhook(secretToken: String?, body: [UInt8]) async -> WebhookOutcome {
+        guard acceptsWebhookSecret(secretToken) else { return .forbidden }
         let update: TelegramUpdate
         do {
             update = try JSONDecoder().decode(TelegramUpdate.self, from: Data(body))

@@ -95,7 +95,11 @@ struct ConfigurationSummary {
         row("allowed", ids(settings.telegram.allowedUsers, empty: "everyone"))
         row("admins", ids(settings.telegram.adminUsers, empty: "none"))
         row("intake", settings.telegram.webhookURL.map { "webhook at \($0) (secret token \(settings.telegram.webhookSecret == nil ? "new each start" : "set"))" } ?? "long polling")
-        row("http server", settings.httpListen.map { "\($0): " + (settings.features.metrics ? "/metrics, " : "") + "/healthz" + (settings.telegram.webhookURL == nil ? "" : ", webhook") } ?? "off (SWITCHBOARD_HTTP_LISTEN not set)")
+        let metricsBesideWebhook = settings.features.metrics && settings.metricsListen == nil
+        row("http server", settings.httpListen.map { "\($0): " + (metricsBesideWebhook ? "/metrics, " : "") + "/healthz" + (settings.telegram.webhookURL == nil ? "" : ", webhook") } ?? "off (SWITCHBOARD_HTTP_LISTEN not set)")
+        if let metricsListen = settings.metricsListen {
+            row("metrics server", "\(metricsListen): " + (settings.features.metrics ? "/metrics, " : "") + "/healthz")
+        }
         lines.append("")
         lines.append("Secrets")
         row("master key", masterKeyStatus)

@@ -63,8 +63,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// The bot with its intake (long polling, or the webhook), and the HTTP server for the webhook
-/// and `/metrics` when `SWITCHBOARD_HTTP_LISTEN` is set: run together, stopped together.
+/// The bot with its intake (long polling, or the webhook), the HTTP server for the webhook and
+/// `/healthz` when `SWITCHBOARD_HTTP_LISTEN` is set, and `/metrics` beside them or on
+/// `SWITCHBOARD_METRICS_LISTEN`: run together, stopped together.
 struct BotServices: Sendable {
     struct ServerFailure: Error {
         let message: String
@@ -72,25 +73,30 @@ struct BotServices: Sendable {
 
     let bot: TelegramBot?
     let webhookURL: String?
+    /// The webhook, `/healthz`, and `/metrics` unless it has a server of its own.
     let server: EndpointServer?
+    /// `/metrics` and `/healthz` on `SWITCHBOARD_METRICS_LISTEN`.
+    let metricsServer: EndpointServer?
     let metrics: MetricsExporter?
 
     init(runtime: Runtime) {
         let settings = runtime.loaded.settings
         let bot = BotRunner.makeBot(runtime)
         let webhookURL = bot == nil ? nil : settings.telegram.webhookURL
-        let metrics = settings.features.metrics && settings.httpListen != nil
+        let metrics = settings.features.metrics && (settings.httpListen != nil || settings.metricsListen != nil)
             ? MetricsExporter(bus: runtime.bus, gateway: runtime.gateway, bot: bot) : nil
+        let trouble: @Sendable () -> String? = { bot?.storageTrouble }
         self.bot = bot
         self.webhookURL = webhookURL
         self.metrics = metrics
         server = settings.httpListen.map { address in
             let webhook = bot.flatMap { bot in webhookURL.map { (EndpointServer.webhookPath(of: $0), bot) } }
-            return EndpointServer(address: address, webhook: webhook, metrics: metrics, trouble: { bot?.storageTrouble })
+            return EndpointServer(address: address, webhook: webhook, metrics: settings.metricsListen == nil ? metrics : nil, trouble: trouble)
         }
+        metricsServer = settings.metricsListen.map { EndpointServer(address: $0, webhook: nil, metrics: metrics, trouble: trouble) }
     }
 
-    /// Runs until cancelled, or until one part fails: the token is refused (``BotAPIError``) or the
+    /// Runs until cancelled, or until one part fails: the token is refused (``BotAPIError``) or a
     /// server cannot listen (``ServerFailure``); the others are then stopped.
     func run() async throws {
         // Telegram is told where to post (setWebhook) only once the server listens there: an
@@ -112,19 +118,25 @@ struct BotServices: Sendable {
                 group.addTask { await metrics.run() }
             }
             if let server {
-                group.addTask {
-                    do {
-                        try await server.run { _ in listeningNow.finish() }
-                    } catch where !Task.isCancelled {
-                        throw ServerFailure(message: "the HTTP server cannot serve on \(server.address) (SWITCHBOARD_HTTP_LISTEN): \(error)")
-                    }
-                }
+                group.addTask { try await Self.serve(server, configuredBy: ConfigVariable.httpListen) { listeningNow.finish() } }
             } else {
                 listeningNow.finish()
+            }
+            if let metricsServer {
+                group.addTask { try await Self.serve(metricsServer, configuredBy: ConfigVariable.metricsListen) {} }
             }
             // The first part to end (cancelled, refused, failed) ends them all.
             _ = try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Runs `server` until cancelled; a failure to listen names the variable that chose the address.
+    private static func serve(_ server: EndpointServer, configuredBy variable: ConfigVariable, onReady: @escaping @Sendable () -> Void) async throws {
+        do {
+            try await server.run { _ in onReady() }
+        } catch where !Task.isCancelled {
+            throw ServerFailure(message: "the HTTP server cannot serve on \(server.address) (\(variable.name)): \(error)")
         }
     }
 }

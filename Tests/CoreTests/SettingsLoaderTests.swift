@@ -174,6 +174,27 @@ import Testing
         }
         #expect(ConfigVariable.envExample == (try String(contentsOfFile: path, encoding: .utf8)))
     }
+
+    /// `/metrics` is unauthenticated: it gets an address of its own, and sharing a public one
+    /// with the webhook is pointed out.
+    @Test func metricsListenApartFromTheWebhook() {
+        let webhook = ["TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook", "LLM_ENABLE_METRICS": "true"]
+        let (apart, apartReport) = load(webhook.merging(["SWITCHBOARD_HTTP_LISTEN": "0.0.0.0:8080", "SWITCHBOARD_METRICS_LISTEN": "127.0.0.1:9090"]) { $1 })
+        #expect(apart.metricsListen == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(apartReport.isValid && !apartReport.warnings.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" })
+
+        let (_, shared) = load(webhook.merging(["SWITCHBOARD_HTTP_LISTEN": "0.0.0.0:8080"]) { $1 })
+        #expect(shared.warnings.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" && $0.message.contains("unauthenticated") })
+        let (_, loopback) = load(webhook.merging(["SWITCHBOARD_HTTP_LISTEN": "127.0.0.1:8080"]) { $1 })
+        #expect(!loopback.warnings.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" }, "behind a local proxy")
+
+        let (_, same) = load(webhook.merging(["SWITCHBOARD_HTTP_LISTEN": "127.0.0.1:8080", "SWITCHBOARD_METRICS_LISTEN": "127.0.0.1:8080"]) { $1 })
+        #expect(same.errors.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" })
+        let (_, bad) = load(["SWITCHBOARD_METRICS_LISTEN": "nine thousand"])
+        #expect(bad.errors.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" })
+        let (_, off) = load(["SWITCHBOARD_METRICS_LISTEN": "127.0.0.1:9090"])
+        #expect(off.warnings.contains { $0.variable == "SWITCHBOARD_METRICS_LISTEN" && $0.message.contains("only /healthz") })
+    }
 }
 
 @Suite struct NetworkSettingsTests {

@@ -60,6 +60,36 @@ import TestSupport
         #expect(!result.stderr.contains("s3cret_token-1") && !result.stderr.contains(telegram.token), "no secrets in the log")
     }
 
+    /// `/metrics` on an address of its own: there with `/healthz`, and not beside the webhook.
+    @Test func metricsCanBeServedApartFromTheWebhook() async throws {
+        let directory = try TemporaryDirectory()
+        let telegram = try FakeTelegramServer()
+        defer { telegram.stop() }
+        let (webhookPort, metricsPort) = (try Self.freePort(), try Self.freePort())
+        let runner = SwitchboardProcess(workingDirectory: directory.path, environment: [
+            "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.baseURL,
+            "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:\(webhookPort)/telegram",
+            "SWITCHBOARD_HTTP_LISTEN": "127.0.0.1:\(webhookPort)", "SWITCHBOARD_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
+            "LLM_ENABLE_METRICS": "true",
+        ])
+        let bot = try runner.start(["run"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while telegram.webhook == nil && ContinuousClock.now < deadline && bot.isRunning {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let (status, metrics) = try await Self.get("http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(status == 200)
+        #expect(metrics.contains("switchboard_telegram_updates_total"))
+        #expect(try await Self.get("http://127.0.0.1:\(metricsPort)/healthz") == (200, "ok\n"))
+        #expect(try await Self.get("http://127.0.0.1:\(webhookPort)/metrics").0 == 404, "not beside the webhook")
+        #expect(try await Self.get("http://127.0.0.1:\(webhookPort)/healthz").0 == 200)
+
+        bot.signal(SIGTERM)
+        let result = try await bot.wait(timeout: .seconds(30))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("127.0.0.1:\(metricsPort)"), "the metrics server says where it listens")
+    }
+
     @Test func runLogsWhatConfigCheckWouldWarnAbout() async throws {
         let directory = try TemporaryDirectory()
         let telegram = try FakeTelegramServer()
