@@ -133,16 +133,18 @@ public final class Assistant: Sendable {
     }
 
     func answer(_ request: AssistantRequest, emit: (AssistantEvent) -> Void) async {
-        let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else {
+        guard !request.text.allSatisfy(\.isWhitespace) else {
             emit(.completed(Self.refusal("Please send a message with some text.")))
             return
         }
-        // Refused before anything is stored, so an over-long message leaves no trace half-way.
-        guard request.text.count <= settings.maxInputLength else {
-            emit(.completed(Self.refusal("Your message is too long (\(request.text.count) characters; the limit is \(settings.maxInputLength)). Please shorten it or send it in parts.")))
+        // People's messages meet the intake policy here, before anything is stored: an over-long
+        // message leaves no trace half-way, and control characters never reach history or model.
+        let admitted = gateway.admit(request.text, conversation: request.conversation)
+        if let refusal = admitted.refusal {
+            emit(.completed(Self.refusal(refusal)))
             return
         }
+        let text = admitted.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let now = clock()
         let conversationID = request.conversation.rawValue
         var conversation = (try? store.conversation(conversationID)) ?? ConversationRecord(id: conversationID, channel: request.channel.rawValue, createdAt: now, updatedAt: now)

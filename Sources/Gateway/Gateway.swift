@@ -125,7 +125,6 @@ public final class Gateway: Sendable {
             emit(.completed(failure(request, reason: reason, routeReason: "", started: started, errors: [reason])))
             return
         }
-        guard let request = checkInput(request, started: started, emit: emit) else { return }
         let decision: RouteDecision
         let routing = routeRequest(request)
         do {
@@ -150,26 +149,17 @@ public final class Gateway: Sendable {
         await callModels(request, routing: routing, decision: decision, cacheKey: cacheKey, started: started, emit: emit)
     }
 
-    /// Strips control characters from user messages, refuses an over-long last message with a
-    /// clear reason, and records suspected prompt injections. `nil` when the request ends here.
-    private func checkInput(_ request: GatewayRequest, started: ContinuousClock.Instant, emit: (GatewayEvent) -> Void) -> GatewayRequest? {
-        var checked = request
-        for index in checked.messages.indices where checked.messages[index].role == .user {
-            let stripped = ContentChecks.stripControlCharacters(checked.messages[index].content)
-            // Stripping only shortens; an unchanged message is left alone, so the caller's
-            // message array is not copied on every request.
-            if stripped.utf8.count != checked.messages[index].content.utf8.count { checked.messages[index].content = stripped }
-        }
-        guard let last = checked.messages.lastIndex(where: { $0.role == .user }) else { return checked }
-        let input = ContentChecks.check(input: checked.messages[last].content, maxLength: settings.maxInputLength)
+    /// The policy for what a *person* sends, for intake (the Assistant, `chat`) to apply to
+    /// people's messages before anything is stored or sent: control characters stripped, an
+    /// over-long message refused with the reason, suspected prompt injections recorded in the
+    /// error log. The Gateway does not apply it to what it is asked: the system's own calls (a
+    /// summary prompt holds many messages) are not people's messages.
+    public func admit(_ text: String, conversation: ConversationID?) -> ContentChecks.Input {
+        let input = ContentChecks.check(input: text, maxLength: settings.maxInputLength)
         if !input.flags.isEmpty {
-            logError(source: "content", kind: "prompt_injection_suspected", message: "request \(request.id) in \(request.conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
+            logError(source: "content", kind: "prompt_injection_suspected", message: "message in \(conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
         }
-        if let refusal = input.refusal {
-            emit(.completed(failure(request, reason: refusal, routeReason: "", started: started, errors: [refusal], text: refusal)))
-            return nil
-        }
-        return checked
+        return input
     }
 
     private func routeRequest(_ request: GatewayRequest) -> RouteRequest {

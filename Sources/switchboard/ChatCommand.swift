@@ -90,9 +90,12 @@ struct ChatCommand: AsyncParsableCommand {
         }
         let events: AsyncStream<AssistantEvent>
         if provider != nil || model != nil {
-            // A provider or model chosen by hand goes straight to the Gateway, restricted to it.
+            // A provider or model chosen by hand goes straight to the Gateway, restricted to it;
+            // the message meets the intake policy the Assistant applies otherwise.
+            let admitted = runtime.gateway.admit(text, conversation: conversationID)
+            if let refusal = admitted.refusal { throw fail(refusal, provider: provider, model: model) }
             let request = GatewayRequest(
-                conversation: conversationID, messages: [.user(text)], priority: priority,
+                conversation: conversationID, messages: [.user(admitted.text)], priority: priority,
                 maxOutputTokens: Self.maxOutputTokens, streaming: !noStream && settings.features.streaming,
                 provider: provider?.lowercased(), model: model)
             let gateway = runtime.gateway
