@@ -132,6 +132,18 @@ public final class Assistant: Sendable {
         return result ?? Self.refusal("no answer")
     }
 
+    /// The policy for what a *person* sends, applied at intake before anything is stored or sent:
+    /// control characters stripped, an over-long message refused with the reason, suspected
+    /// prompt injections recorded in the error log. The Gateway does not apply it to what it is
+    /// asked: the system's own calls (a summary prompt holds many messages) are not people's.
+    public func admit(_ text: String, conversation: ConversationID?) -> ContentChecks.Input {
+        let input = ContentChecks.check(input: text, maxLength: settings.maxInputLength)
+        if !input.flags.isEmpty {
+            gateway.logError(source: "content", kind: "prompt_injection_suspected", message: "message in \(conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
+        }
+        return input
+    }
+
     func answer(_ request: AssistantRequest, emit: (AssistantEvent) -> Void) async {
         guard !request.text.allSatisfy(\.isWhitespace) else {
             emit(.completed(Self.refusal("Please send a message with some text.")))
@@ -139,7 +151,7 @@ public final class Assistant: Sendable {
         }
         // People's messages meet the intake policy here, before anything is stored: an over-long
         // message leaves no trace half-way, and control characters never reach history or model.
-        let admitted = gateway.admit(request.text, conversation: request.conversation)
+        let admitted = admit(request.text, conversation: request.conversation)
         if let refusal = admitted.refusal {
             emit(.completed(Self.refusal(refusal)))
             return

@@ -157,12 +157,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             registry.requestStarted(context.channel)
-            deadline?.cancel()
+            cancelDeadline()
             let channel = context.channel
             deadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestDeadline) { channel.close(promise: nil) }
         case .end:
-            deadline?.cancel()
-            deadline = nil
+            cancelDeadline()
         case .body:
             break
         }
@@ -186,12 +185,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        cancelDeadline()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        cancelDeadline()
+    }
+
+    private func cancelDeadline() {
         deadline?.cancel()
         deadline = nil
     }

@@ -149,19 +149,6 @@ public final class Gateway: Sendable {
         await callModels(request, routing: routing, decision: decision, cacheKey: cacheKey, started: started, emit: emit)
     }
 
-    /// The policy for what a *person* sends, for intake (the Assistant, `chat`) to apply to
-    /// people's messages before anything is stored or sent: control characters stripped, an
-    /// over-long message refused with the reason, suspected prompt injections recorded in the
-    /// error log. The Gateway does not apply it to what it is asked: the system's own calls (a
-    /// summary prompt holds many messages) are not people's messages.
-    public func admit(_ text: String, conversation: ConversationID?) -> ContentChecks.Input {
-        let input = ContentChecks.check(input: text, maxLength: settings.maxInputLength)
-        if !input.flags.isEmpty {
-            logError(source: "content", kind: "prompt_injection_suspected", message: "message in \(conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
-        }
-        return input
-    }
-
     private func routeRequest(_ request: GatewayRequest) -> RouteRequest {
         RouteRequest(priority: request.priority, promptTokens: TokenEstimator.promptTokensByEncoding(request.messages.map(\.content)), maxOutputTokens: request.maxOutputTokens)
     }
@@ -501,7 +488,8 @@ public final class Gateway: Sendable {
         logError(source: "gateway", kind: kind, message: message)
     }
 
-    private func logError(source: String, kind: String, message: String) {
+    /// Writes a line to the error log (behind the requests) and shows it on the bus.
+    public func logError(source: String, kind: String, message: String) {
         writer.enqueue(.error(source: source, kind: kind, message: message, at: clock()))
         bus.publish(.errorLogged(ErrorLogged(source: source, message: message, at: clock())))
     }

@@ -92,7 +92,7 @@ struct ChatCommand: AsyncParsableCommand {
         if provider != nil || model != nil {
             // A provider or model chosen by hand goes straight to the Gateway, restricted to it;
             // the message meets the intake policy the Assistant applies otherwise.
-            let admitted = runtime.gateway.admit(text, conversation: conversationID)
+            let admitted = runtime.assistant.admit(text, conversation: conversationID)
             if let refusal = admitted.refusal { throw fail(refusal, provider: provider, model: model) }
             let request = GatewayRequest(
                 conversation: conversationID, messages: [.user(admitted.text)], priority: priority,
