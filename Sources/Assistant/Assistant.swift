@@ -102,6 +102,8 @@ public final class Assistant: Sendable {
     private let memoryWindow: Int
     private let clock: @Sendable () -> Date
     private let logger = Logger(label: "switchboard.assistant")
+    /// Facts and summaries, written after the replies.
+    let upkeep = ConversationUpkeep()
 
     /// An assistant answering through `gateway` and remembering in `store`.
     public init(gateway: Gateway, store: SQLiteStore, settings: Settings, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -157,39 +159,45 @@ public final class Assistant: Sendable {
             return
         }
         let text = admitted.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let now = clock()
         let conversationID = request.conversation.rawValue
-        var conversation = (try? store.conversation(conversationID)) ?? ConversationRecord(id: conversationID, channel: request.channel.rawValue, createdAt: now, updatedAt: now)
         let profileKey = request.userID ?? conversationID
 
+        // What is remembered: a read that fails is not "nothing yet" — answering without memory
+        // would pass for forgetting, and the person is asked to send it again instead.
+        let conversation: ConversationRecord?
+        let profile: UserProfileRecord?
+        let recent: [StoredMessage]
+        do {
+            conversation = try store.conversation(conversationID)
+            profile = settings.features.personality ? try store.userProfile(profileKey) : nil
+            recent = settings.features.memory && request.history == nil ? try store.recentMessages(conversation: conversationID, limit: memoryWindow) : []
+        } catch {
+            gateway.logError(source: "store", kind: "memory_unreadable", message: "conversation \(conversationID): \(error)")
+            emit(.completed(Self.refusal(Self.memoryUnavailableAnswer, details: "the conversation could not be read: \(error)")))
+            return
+        }
+
         // Personality: an explicit persona wins; otherwise the learned style, when enabled.
-        var profile = (try? store.userProfile(profileKey)) ?? UserProfileRecord(userID: profileKey)
         var style: String?
         var applied: String?
-        if let persona = request.persona ?? conversation.persona.flatMap(Persona.init(rawValue:)) {
+        if let persona = request.persona ?? conversation?.persona.flatMap(Persona.init(rawValue:)) {
             style = persona.styleInstruction
             applied = persona.rawValue
         } else if settings.features.personality {
-            let traits = PersonalityEngine.update(PersonalityTraits(profile.traits), with: text)
-            profile.traits = traits.dictionary
-            style = PersonalityEngine.instructions(for: traits)
+            style = PersonalityEngine.instructions(for: PersonalityEngine.update(PersonalityTraits(profile?.traits ?? [:]), with: text))
             applied = style == nil ? nil : "adaptive"
         }
-        profile.messageCount += 1
-        if applied != nil { profile.adaptations += 1 }
 
         // Memory: the supplied history, or the stored window, facts and summary.
-        let newFacts = FactExtractor.facts(in: text)
         let history: [ChatMessage]
         var facts: [String] = []
         var summary = ""
         if let supplied = request.history {
             history = supplied
         } else if settings.features.memory {
-            let recent = (try? store.recentMessages(conversation: conversationID, limit: memoryWindow)) ?? []
             history = recent.map { ChatMessage(role: $0.role == "user" ? .user : .assistant, content: $0.content) }
-            facts = FactExtractor.merge(conversation.keyFacts, newFacts)
-            summary = conversation.summary
+            facts = conversation?.keyFacts ?? []
+            summary = conversation?.summary ?? ""
         } else {
             history = []
         }
@@ -200,11 +208,11 @@ public final class Assistant: Sendable {
             contextWindow: model?.contextWindow ?? Self.fallbackContextWindow, answerBudget: request.maxOutputTokens,
             encoding: TokenEncoding.of(model: model?.id ?? "")))
 
-        var gatewayResult: GatewayResult?
-        for await event in gateway.stream(GatewayRequest(
+        let gatewayRequest = GatewayRequest(
             conversation: request.conversation, user: request.userID, messages: context.messages, priority: request.priority,
-            maxOutputTokens: request.maxOutputTokens, streaming: request.streaming))
-        {
+            maxOutputTokens: request.maxOutputTokens, streaming: request.streaming, callerSavesAnswer: true)
+        var gatewayResult: GatewayResult?
+        await gateway.answer(gatewayRequest) { event in
             switch event {
             case .routed(let decision): emit(.routed(decision))
             case .delta(let piece): emit(.delta(piece))
@@ -214,27 +222,48 @@ public final class Assistant: Sendable {
         }
         guard let result = gatewayResult else { return }
         var final = AssistantResult(result, personalityApplied: applied)
-
-        if !result.hadErrors {
-            update(&conversation, text: text, facts: newFacts, userName: request.userName, recent: history, now: clock())
-            do {
-                try store.recordExchange(conversation, userMessage: text, answer: result.text, at: clock())
-                try store.saveUserProfile(profile, at: clock())
-            } catch {
-                final.errorDetails.append("the conversation could not be saved: \(error)")
-                logger.error("saving a conversation failed", metadata: ["conversation": "\(conversationID)", "reason": "\(error)"])
-            }
-            if settings.features.memory && request.history == nil {
-                await summarizeIfNeeded(conversationID)
-            }
-        } else {
+        guard !result.hadErrors else {
             final.personalityApplied = nil
+            emit(.completed(final))
+            return
         }
+
+        // The exchange, its usage row and the conversation's new state in one transaction; only
+        // then is the answer announced on the bus and handed to the channel.
+        let now = clock()
+        let saved: Bool
+        do {
+            try store.recordExchange(
+                Exchange(
+                    conversation: conversationID, channel: request.channel.rawValue, userMessage: text, answer: result.text,
+                    usage: result.unsavedUsage?.record, settlingReservation: result.unsavedUsage?.reservationRow, at: now),
+                change: { Self.update(&$0, text: text, userName: request.userName, recent: history, now: now) },
+                profile: profileKey,
+                profileChange: { profile in
+                    if request.persona == nil && conversation?.persona == nil && self.settings.features.personality {
+                        profile.traits = PersonalityEngine.update(PersonalityTraits(profile.traits), with: text).dictionary
+                    }
+                    profile.messageCount += 1
+                    if applied != nil { profile.adaptations += 1 }
+                })
+            saved = true
+        } catch {
+            saved = false
+            final.errorDetails.append("the conversation could not be saved: \(error)")
+            gateway.logError(source: "store", kind: "exchange_not_saved", message: "conversation \(conversationID): the answer was sent but not remembered: \(error)")
+        }
+        gateway.finish(result, of: gatewayRequest, saved: saved)
         emit(.completed(final))
+        // Facts and summaries after the answer is out, never in its way.
+        if saved && settings.features.memory && request.history == nil {
+            upkeep.schedule(conversationID) { [self] in await self.keepUp(conversationID) }
+        }
     }
 
-    private func update(_ conversation: inout ConversationRecord, text: String, facts: [String], userName: String, recent: [ChatMessage], now: Date) {
-        conversation.keyFacts = FactExtractor.merge(conversation.keyFacts, facts)
+    /// Said when the conversation cannot be read (a busy or failing database).
+    public static let memoryUnavailableAnswer = "Sorry — I can't reach my memory of our conversation right now. Please send that again in a minute."
+
+    private static func update(_ conversation: inout ConversationRecord, text: String, userName: String, recent: [ChatMessage], now: Date) {
         conversation.messageCount += 2
         conversation.sentimentTrend = Array((conversation.sentimentTrend + [ConversationAnalyzer.sentiment(of: text)]).suffix(ConversationAnalyzer.trendLength))
         conversation.currentPhase = ConversationAnalyzer.phase(latest: text, messageCount: conversation.messageCount)
@@ -244,11 +273,40 @@ public final class Assistant: Sendable {
         conversation.updatedAt = now
     }
 
+    /// Waits until the facts and summaries of every answer so far are written (shutdown, tests).
+    public func waitForUpkeep() async {
+        await upkeep.waitUntilIdle()
+    }
+
+    /// Takes key facts from the person's new messages, then summarizes the messages that left
+    /// the recent window once there are enough of them. Runs after the reply, one conversation at
+    /// a time; what it writes is merged into the stored state in a transaction of its own.
+    func keepUp(_ conversationID: String) async {
+        do {
+            try takeFacts(conversationID)
+            try await summarizeIfNeeded(conversationID)
+        } catch {
+            gateway.logError(source: "store", kind: "memory_upkeep_failed", message: "conversation \(conversationID): facts or summary not updated (tried again after the next message): \(error)")
+        }
+    }
+
+    private func takeFacts(_ conversationID: String) throws(StoreError) {
+        guard let conversation = try store.conversation(conversationID) else { return }
+        let messages = try store.messages(conversation: conversationID, after: conversation.factsThrough, through: .max)
+        guard let last = messages.last?.id else { return }
+        let found = messages.filter { $0.role == "user" }.flatMap { FactExtractor.facts(in: $0.content) }
+        try store.updateConversation(conversationID, at: clock()) { record in
+            guard record.factsThrough < last else { return }
+            record.keyFacts = FactExtractor.merge(record.keyFacts, found)
+            record.factsThrough = last
+        }
+    }
+
     /// The context the next reply in `conversation` would send for `text`, without sending it:
     /// the stored window, facts and summary built into `window` tokens (benchmarks, previews).
-    public func previewContext(_ conversation: ConversationID, text: String, window: Int, answerBudget: Int = 1_024) -> ContextBuilder.Output {
-        let record = (try? store.conversation(conversation.rawValue)) ?? nil
-        let recent = (try? store.recentMessages(conversation: conversation.rawValue, limit: memoryWindow)) ?? []
+    public func previewContext(_ conversation: ConversationID, text: String, window: Int, answerBudget: Int = 1_024) throws(StoreError) -> ContextBuilder.Output {
+        let record = try store.conversation(conversation.rawValue)
+        let recent = try store.recentMessages(conversation: conversation.rawValue, limit: memoryWindow)
         return ContextBuilder.build(ContextBuilder.Input(
             systemPrompt: Self.systemPrompt, style: record?.persona.flatMap(Persona.init(rawValue:))?.styleInstruction,
             facts: record?.keyFacts ?? [], summary: record?.summary ?? "",
@@ -257,22 +315,24 @@ public final class Assistant: Sendable {
     }
 
     /// Summarizes the messages that left the recent window once there are enough of them.
-    func summarizeIfNeeded(_ conversationID: String) async {
-        guard var conversation = try? store.conversation(conversationID),
-            let window = try? store.recentMessages(conversation: conversationID, limit: memoryWindow),
-            let oldestKept = window.first?.id
+    func summarizeIfNeeded(_ conversationID: String) async throws(StoreError) {
+        guard let conversation = try store.conversation(conversationID),
+            let oldestKept = try store.recentMessages(conversation: conversationID, limit: memoryWindow).first?.id
         else { return }
-        let pending = (try? store.messages(conversation: conversationID, after: conversation.summarizedThrough, through: oldestKept - 1)) ?? []
+        let pending = try store.messages(conversation: conversationID, after: conversation.summarizedThrough, through: oldestKept - 1)
         guard pending.count >= Self.summarizeBatch, let last = pending.last else { return }
-        let (summary, byModel, error) = await Summarizer.summarize(previous: conversation.summary, messages: pending, conversation: conversationID, gateway: gateway)
+        let (summary, _, error) = await Summarizer.summarize(previous: conversation.summary, messages: pending, conversation: conversationID, gateway: gateway)
         if let error {
             logger.notice("summary written without a model", metadata: ["conversation": "\(conversationID)", "reason": "\(error)"])
         }
-        conversation.summary = summary
-        conversation.summarizedThrough = last.id
-        conversation.lastPrunedAt = clock()
-        _ = byModel
-        try? store.saveConversation(conversation)
+        // Only the summary is written, and only over the one it extends: a reset meanwhile (the
+        // record gone) or another summary (moved on) wins.
+        try store.updateConversation(conversationID, at: clock()) { record in
+            guard record.summarizedThrough == conversation.summarizedThrough else { return }
+            record.summary = summary
+            record.summarizedThrough = last.id
+            record.lastPrunedAt = clock()
+        }
     }
 
     // MARK: - Conversation controls
@@ -285,15 +345,15 @@ public final class Assistant: Sendable {
     /// Sets (or with `nil` clears) a conversation's persona.
     public func setPersona(_ persona: Persona?, for conversation: ConversationID, channel: Channel) throws(StoreError) {
         let now = clock()
-        var record = try store.conversation(conversation.rawValue) ?? ConversationRecord(id: conversation.rawValue, channel: channel.rawValue, createdAt: now, updatedAt: now)
-        record.persona = persona?.rawValue
-        record.updatedAt = now
-        try store.saveConversation(record)
+        try store.updateConversation(conversation.rawValue, creatingFor: channel.rawValue, at: now) { record in
+            record.persona = persona?.rawValue
+            record.updatedAt = now
+        }
     }
 
     /// The seed's conversation context: counts, sentiment, phase, topic, pruning.
-    public func context(of conversation: ConversationID) -> ConversationContext? {
-        (try? store.conversation(conversation.rawValue)).flatMap { $0 }.map {
+    public func context(of conversation: ConversationID) throws(StoreError) -> ConversationContext? {
+        try store.conversation(conversation.rawValue).map {
             ConversationContext(
                 messageCount: $0.messageCount, sentimentTrend: $0.sentimentTrend, currentPhase: $0.currentPhase, currentTopic: $0.currentTopic,
                 lastPrunedAt: $0.lastPrunedAt, keyFacts: $0.keyFacts, summary: $0.summary, persona: $0.persona)
@@ -315,10 +375,10 @@ public final class Assistant: Sendable {
         }
     }
 
-    static func refusal(_ message: String) -> AssistantResult {
+    static func refusal(_ message: String, details: String? = nil) -> AssistantResult {
         AssistantResult(
             responseContent: message, modelUsed: "", provider: "", costEstimate: 0, personalityApplied: nil, hadErrors: true,
-            errorDetails: [message], fromCache: false, usage: TokenUsage(promptTokens: 0, outputTokens: 0), costKnown: true,
+            errorDetails: [details ?? message], fromCache: false, usage: TokenUsage(promptTokens: 0, outputTokens: 0), costKnown: true,
             latency: .zero, timeToFirstToken: nil, routeReason: "", isDemo: false)
     }
 }

@@ -194,8 +194,14 @@ public final class BudgetLedger: Sendable {
         writer?.onWritten { [weak self] records in self?.written(records) }
     }
 
-    /// Rows the write-behind queue committed: from now on the database counts them.
-    func written(_ records: [UsageRecord]) {
+    /// A row settled with `writtenByCaller` that the caller could not store: it is written
+    /// behind like any other (the money was spent either way).
+    public func writeBehind(_ record: UsageRecord, settling reservation: Int64?) {
+        writer?.enqueue(.usage(record, settling: reservation))
+    }
+
+    /// Rows now committed (by the write-behind queue or a caller): from now on the database counts them.
+    public func written(_ records: [UsageRecord]) {
         guard !records.isEmpty else { return }
         state.withLock { state in
             for record in records {
@@ -312,11 +318,16 @@ public final class BudgetLedger: Sendable {
     /// same transaction) and frees the reservation.
     ///
     /// The row is counted in the cached sums at once, so budgets bind on it before any refresh
-    /// reads it back; with a write-behind queue it is queued under the ledger's lock.
-    public func settle(_ reservation: Reservation, record: UsageRecord) throws(StoreError) {
+    /// reads it back; with a write-behind queue it is queued under the ledger's lock. With
+    /// `writtenByCaller` (and a write-behind queue) it is not written here: the caller stores it
+    /// with the answer in one transaction and then calls ``written(_:)`` (or, when that fails,
+    /// ``writeBehind(_:settling:)``). Returns whether the caller must write it.
+    @discardableResult
+    public func settle(_ reservation: Reservation, record: UsageRecord, writtenByCaller: Bool = false) throws(StoreError) -> Bool {
         let now = clock()
         refreshIfDue(now: now)
         var failure: StoreError?
+        let writtenByCaller = writtenByCaller && writer != nil
         if writer == nil {
             // Written before the lock is taken: a reservation holds the database, then the lock.
             do { try store.recordUsage(record, settling: reservation.row) } catch { failure = error }
@@ -327,7 +338,9 @@ public final class BudgetLedger: Sendable {
             // way, and budgets must keep binding until the next successful refresh.
             state.hourSpend.add(record.costUSD, provider: record.provider, user: record.userID)
             state.daySpend.add(record.costUSD, provider: record.provider, user: record.userID)
-            if let writer {
+            if writtenByCaller {
+                state.unflushed[record.requestID, default: []].append(SpendRow(record))
+            } else if let writer {
                 state.unflushed[record.requestID, default: []].append(SpendRow(record))
                 writer.enqueue(.usage(record, settling: reservation.row))
             } else if state.refreshing {
@@ -338,6 +351,7 @@ public final class BudgetLedger: Sendable {
         }
         for event in events { bus?.publish(event) }
         if let failure { throw failure }
+        return writtenByCaller
     }
 
     /// Spend and limits per provider and window, and the global line.
@@ -400,6 +414,7 @@ public final class BudgetLedger: Sendable {
             return Self.plan(state, windows: windows)
         }
         guard let plan else { return }
+        // Unreadable (a busy database): the sums held stay (see below) and the next request reads again.
         let reading = try? store.budgetReading(plan, owner: owner)
         let abandoned: [BudgetReservationRow] = state.withLock { state in
             state.refreshing = false
@@ -417,7 +432,8 @@ public final class BudgetLedger: Sendable {
             nextRefreshMillis.store(min(nowMillis + Int64(Self.refreshInterval * 1000), nextHour), ordering: .releasing)
             return reading.othersReservations.filter { isAbandoned($0, now: now) }
         }
-        // Counted as reservations until the next read finds their usage rows.
+        // Counted as reservations until the next read finds their usage rows; not settled now
+        // (the database refused), they are found again by the next read.
         _ = try? store.settleAbandonedReservations(abandoned, at: now)
     }
 

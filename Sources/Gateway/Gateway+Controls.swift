@@ -20,9 +20,19 @@ extension Gateway {
 
     /// Reads the persisted controls now.
     public func reloadControls() {
-        guard let overrides = try? storeForControls.providerOverrides() else { return }
-        let pin = try? storeForControls.runtimeSetting(.pinnedModel)
         let now = clockNow()
+        let overrides: [String: ProviderOverrides]
+        let pin: String?
+        do {
+            overrides = try storeForControls.providerOverrides()
+            pin = try storeForControls.runtimeSetting(.pinnedModel)
+        } catch {
+            // The controls last read stay in force — a pin or a disabled provider is not dropped
+            // because the database was busy — and are read again after the interval.
+            controls.withLock { $0.loadedAt = now }
+            logger.warning("operator controls could not be read; the last ones read stay in force", metadata: ["reason": "\(error)"])
+            return
+        }
         let previous = controls.withLock { state -> [String: ProviderOverrides] in
             defer {
                 state.overrides = overrides

@@ -22,7 +22,7 @@ public final class Gateway: Sendable {
     private let retry: RetryPolicy
     private let random: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let logger = Logger(label: "switchboard.gateway")
+    let logger = Logger(label: "switchboard.gateway")
 
     public let ledger: BudgetLedger
     public let cache: ResponseCache?
@@ -64,23 +64,31 @@ public final class Gateway: Sendable {
         self.retry = retry
         self.random = random
         self.sleep = sleep
-        let overrides = (try? store.providerOverrides()) ?? [:]
+        // Unreadable now (a busy database): none applied until the first request reads them
+        // again, before it is routed (`loadedAt` below makes them stale at once).
+        let storedControls = try? (overrides: store.providerOverrides(), pin: store.runtimeSetting(.pinnedModel))
+        let overrides = storedControls?.overrides ?? [:]
         let writer = WriteBehindQueue(store: store)
         self.writer = writer
         ledger = BudgetLedger(store: store, limits: BudgetLimits(settings: settings.quotas, overrides: overrides), bus: bus, alertsEnabled: settings.features.costAlerts, writer: writer, clock: clock)
         cache = settings.features.caching && settings.cacheTTLSeconds > 0 ? ResponseCache(store: store, ttl: TimeInterval(settings.cacheTTLSeconds), writer: writer, clock: clock) : nil
         var breakers: [String: CircuitBreaker] = [:]
         for name in providers.keys {
-            breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus, store] state in
+            breakers[name] = CircuitBreaker(provider: name, clock: clock) { [bus, store, logger] state in
                 let enabled = overrides[name]?.enabled ?? true
-                try? store.saveCircuitState(state.rawValue, for: name, at: clock())
+                do {
+                    try store.saveCircuitState(state.rawValue, for: name, at: clock())
+                } catch {
+                    // Only what other processes show (`switchboard health`) is stale; the breaker itself is in memory.
+                    logger.warning("a circuit state could not be saved", metadata: ["provider": "\(name)", "state": "\(state.rawValue)", "reason": "\(error)"])
+                }
                 bus.publish(.providerStateChanged(ProviderStateChanged(provider: name, enabled: enabled, circuit: state)))
             }
         }
         self.breakers = breakers
         candidates = Self.candidates(catalog: catalog, settings: settings)
         candidateProviders = Self.configuredProviders(of: candidates, among: providers)
-        controls = Mutex(Controls(pinnedModel: try? store.runtimeSetting(.pinnedModel), overrides: overrides, loadedAt: clock()))
+        controls = Mutex(Controls(pinnedModel: storedControls?.pin, overrides: overrides, loadedAt: storedControls == nil ? .distantPast : clock()))
     }
 
     deinit {
@@ -104,6 +112,7 @@ public final class Gateway: Sendable {
     public func plannedModel(priority: RequestPriority, maxOutputTokens: Int, user: String?) -> ModelEntry? {
         refreshControlsIfStale()
         let probe = GatewayRequest(user: user, messages: [.user("")], priority: priority, maxOutputTokens: maxOutputTokens)
+        // No model can take it now: the request itself is then refused in routing, with the reason.
         return try? Router.route(RouteRequest(priority: priority, promptTokens: 1, maxOutputTokens: maxOutputTokens), in: routingContext(for: probe)).chosen
     }
 
@@ -116,8 +125,9 @@ public final class Gateway: Sendable {
         return result ?? failure(request, reason: "no answer", routeReason: "", started: .now, errors: [])
     }
 
-    /// The whole pipeline for one request. `emit` is called in order, ending with `.completed`.
-    func answer(_ request: GatewayRequest, emit: (GatewayEvent) -> Void) async {
+    /// The whole pipeline for one request. `emit` is called in order, ending with `.completed`
+    /// (the Assistant calls this directly: its events pass through without another stream).
+    public func answer(_ request: GatewayRequest, emit: (GatewayEvent) -> Void) async {
         let started = ContinuousClock.now
         refreshControlsIfStale()
         if let model = request.model, candidateEntry(model) == nil {
@@ -210,19 +220,24 @@ public final class Gateway: Sendable {
             publishDelta(request, word)
         }
         let usage = TokenUsage(promptTokens: hit.promptTokens, outputTokens: hit.outputTokens)
-        writer.enqueue(.usage(UsageRecord(
+        let record = UsageRecord(
             requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
             provider: hit.provider, model: hit.model, promptTokens: hit.promptTokens, outputTokens: hit.outputTokens,
             costUSD: hit.costUSD, latencyMilliseconds: Self.milliseconds(.now - started), cacheHit: true,
-            routeReason: decision.summary, outcome: .cacheHit, createdAt: clock())))
+            routeReason: decision.summary, outcome: .cacheHit, createdAt: clock())
+        if !request.callerSavesAnswer { writer.enqueue(.usage(record)) }
         if let conversation = request.conversation {
             bus.publish(.cacheHit(CacheHit(request: request.id, conversation: conversation, savedUSD: hit.costUSD)))
         }
-        let result = GatewayResult(
+        var result = GatewayResult(
             text: hit.text, provider: hit.provider, model: hit.model, usage: usage, costUSD: 0, costKnown: true, fromCache: true,
             hadErrors: false, errorDetails: [], routeReason: decision.summary + " · from cache", latency: .now - started,
             timeToFirstToken: firstToken, isDemo: hit.provider == DemoProvider.providerName)
-        publishCompleted(request, result)
+        if request.callerSavesAnswer {
+            result.unsavedUsage = UnsavedUsage(record: record, reservationRow: nil)
+        } else {
+            publishCompleted(request, result)
+        }
         return result
     }
 
@@ -263,7 +278,8 @@ public final class Gateway: Sendable {
                 }
                 let outcome = await attemptCall(
                     request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision,
-                    cacheKey: model.id == decision.chosen.id ? cacheKey : nil, started: started, restart: shownText, emit: emit)
+                    cacheKey: model.id == decision.chosen.id ? cacheKey : nil, started: started, restart: shownText,
+                    mayRegenerate: !regenerated, emit: emit)
                 switch outcome {
                 case .answered(let result, let needsRegeneration) where needsRegeneration && !regenerated:
                     // An empty or runaway answer gets one more try on the same model.
@@ -277,8 +293,9 @@ public final class Gateway: Sendable {
                         text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUSD: result.costUSD,
                         costKnown: result.costKnown, fromCache: false, hadErrors: false, errorDetails: errors,
                         routeReason: index == 0 ? decision.summary : "\(model.id) after failover: \(errors.last ?? "")",
-                        latency: .now - started, timeToFirstToken: result.timeToFirstToken, isDemo: result.isDemo)
-                    publishCompleted(request, final)
+                        latency: .now - started, timeToFirstToken: result.timeToFirstToken, isDemo: result.isDemo,
+                        unsavedUsage: result.unsavedUsage)
+                    if !request.callerSavesAnswer { publishCompleted(request, final) }
                     emit(.completed(final))
                     return
                 case .refused(let reason):
@@ -298,7 +315,7 @@ public final class Gateway: Sendable {
                     // No backoff sleep while another provider is ready to take over.
                     if !hasFallback, let wait = retry.delay(after: error, attempt: attempt, remaining: remaining, random: random()) {
                         attempt += 1
-                        try? await sleep(wait)
+                        try? await sleep(wait)  // cancelled: the loop's next check returns
                         continue
                     }
                 }
@@ -325,7 +342,7 @@ public final class Gateway: Sendable {
 
     private func attemptCall(
         _ request: GatewayRequest, model: ModelEntry, provider: any LLMProvider, prompt: Int, decision: RouteDecision,
-        cacheKey: ResponseCache.Key?, started: ContinuousClock.Instant, restart: Bool, emit: (GatewayEvent) -> Void
+        cacheKey: ResponseCache.Key?, started: ContinuousClock.Instant, restart: Bool, mayRegenerate: Bool, emit: (GatewayEvent) -> Void
     ) async -> AttemptOutcome {
         let chat = chatRequest(request, model: model)
         let bounds = UsageCheck.Bounds(promptTokens: Int(Double(prompt) * TokenEstimator.safetyMargin), outputTokens: chat.maxOutputTokens)
@@ -388,29 +405,33 @@ public final class Gateway: Sendable {
             let usage = checkedUsage(response.usage, of: chat, answer: response.text, within: bounds, provider: model.provider, request: request)
             response.usage = usage
             let cost = CostCalculator.cost(of: usage, at: model.price)
-            try? ledger.settle(reservation, record: UsageRecord(
+            let needsRegeneration = ContentChecks.needsRegeneration(response.text)
+            let record = UsageRecord(
                 requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
                 provider: model.provider, model: model.id, promptTokens: response.usage.promptTokens, outputTokens: response.usage.outputTokens,
                 cacheReadTokens: response.usage.cacheReadTokens, cacheWriteTokens: response.usage.cacheWriteTokens,
                 costUSD: cost, costEstimated: response.usage.isEstimated || !model.priceIsKnown,
                 latencyMilliseconds: Self.milliseconds(.now - attemptStarted), timeToFirstTokenMilliseconds: firstToken.map(Self.milliseconds),
-                routeReason: decision.summary, outcome: .ok, createdAt: clock()))
+                routeReason: decision.summary, outcome: .ok, createdAt: clock())
+            // The row of the answer the caller keeps goes into the database with it; the row of an
+            // answer about to be regenerated is written now, like a failed attempt's.
+            let callerWrites = request.callerSavesAnswer && !(needsRegeneration && mayRegenerate)
+            let unsaved = settle(reservation, record: record, writtenByCaller: callerWrites) ? UnsavedUsage(record: record, reservationRow: reservation.row) : nil
             breakers[model.provider]?.record(success: true)
             health.recordSuccess(model: model.id, latencyMilliseconds: Double(Self.milliseconds(firstToken ?? (.now - attemptStarted))))
-            let needsRegeneration = ContentChecks.needsRegeneration(response.text)
             if let cache, response.stopReason == .endTurn || response.stopReason == .stopSequence, !needsRegeneration {
                 cache.save(response, provider: model.provider, costUSD: cost, key: cacheKey ?? ResponseCache.key(model: model.id, request: chat))
             }
             return .answered(GatewayResult(
                 text: response.text, provider: model.provider, model: model.id, usage: response.usage, costUSD: cost, costKnown: model.priceIsKnown,
                 fromCache: false, hadErrors: false, errorDetails: [], routeReason: decision.summary, latency: .now - started,
-                timeToFirstToken: firstToken, isDemo: model.provider == DemoProvider.providerName), needsRegeneration: needsRegeneration)
+                timeToFirstToken: firstToken, isDemo: model.provider == DemoProvider.providerName, unsavedUsage: unsaved), needsRegeneration: needsRegeneration)
         } catch {
             let failure = (error as? ProviderError) ?? ProviderError(.malformedResponse, provider: model.provider, message: "\(error)")
             // Text already generated was billed; charge its estimate rather than nothing.
             let streamed = UsageCheck.checked(TokenUsage(promptTokens: prompt, outputTokens: TokenEstimator.tokens(in: text, encoding: TokenEncoding.of(model: model.id))), within: bounds, estimate: TokenUsage(promptTokens: prompt, outputTokens: 0))
             let partial = text.isEmpty ? 0 : CostCalculator.cost(of: streamed, at: model.price)
-            try? ledger.settle(reservation, record: UsageRecord(
+            settle(reservation, record: UsageRecord(
                 requestID: request.id.rawValue, conversationID: request.conversation?.rawValue, userID: request.user,
                 provider: model.provider, model: model.id, costUSD: partial, costEstimated: partial > 0,
                 latencyMilliseconds: Self.milliseconds(.now - attemptStarted), routeReason: decision.summary,
@@ -424,6 +445,32 @@ public final class Gateway: Sendable {
             logError(source: model.provider, kind: failure.code.rawValue, message: failure.description)
             return .failed(failure, showedText: !text.isEmpty)
         }
+    }
+
+    /// Settles a reservation. A row that cannot be written is still counted in the budgets and
+    /// its error logged (the ledger throws only when it writes synchronously, without a queue).
+    @discardableResult
+    private func settle(_ reservation: BudgetLedger.Reservation, record: UsageRecord, writtenByCaller: Bool = false) -> Bool {
+        do {
+            return try ledger.settle(reservation, record: record, writtenByCaller: writtenByCaller)
+        } catch {
+            logError(source: "store", kind: "usage_not_saved", message: "request \(record.requestID): the usage row could not be written: \(error)")
+            return false
+        }
+    }
+
+    /// Ends a request made with ``GatewayRequest/callerSavesAnswer`` once the caller has stored
+    /// the answer (`saved`) or failed to: the budgets learn that its usage row is in the
+    /// database, or it is written behind now; then `responseCompleted` is published.
+    public func finish(_ result: GatewayResult, of request: GatewayRequest, saved: Bool) {
+        if let usage = result.unsavedUsage {
+            if saved {
+                ledger.written([usage.record])
+            } else {
+                ledger.writeBehind(usage.record, settling: usage.reservationRow)
+            }
+        }
+        if !result.hadErrors { publishCompleted(request, result) }
     }
 
     /// `reported` within `bounds` (see ``UsageCheck``); a report that had to be changed is logged

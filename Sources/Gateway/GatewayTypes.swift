@@ -1,6 +1,7 @@
 public import Core
 import Foundation
 public import Providers
+public import Store
 
 /// A request to the Gateway: the messages to send and how much the answer matters.
 public struct GatewayRequest: Sendable {
@@ -18,8 +19,12 @@ public struct GatewayRequest: Sendable {
     public var provider: String?
     /// Only this model (`switchboard chat --model`), with no fallback to others.
     public var model: String?
+    /// The caller stores the answer together with its usage row (``GatewayResult/unsavedUsage``)
+    /// in one transaction and then calls ``Gateway/finish(_:of:saved:)``, which announces it: the
+    /// Assistant, so that an answer on the bus is an answer in the database with its cost.
+    public var callerSavesAnswer: Bool
 
-    public init(id: RequestID = .make(), conversation: ConversationID? = nil, user: String? = nil, messages: [ChatMessage], priority: RequestPriority = .normal, maxOutputTokens: Int = 1024, temperature: Double? = nil, streaming: Bool = true, provider: String? = nil, model: String? = nil) {
+    public init(id: RequestID = .make(), conversation: ConversationID? = nil, user: String? = nil, messages: [ChatMessage], priority: RequestPriority = .normal, maxOutputTokens: Int = 1024, temperature: Double? = nil, streaming: Bool = true, provider: String? = nil, model: String? = nil, callerSavesAnswer: Bool = false) {
         self.id = id
         self.conversation = conversation
         self.user = user
@@ -30,6 +35,7 @@ public struct GatewayRequest: Sendable {
         self.streaming = streaming
         self.provider = provider
         self.model = model
+        self.callerSavesAnswer = callerSavesAnswer
     }
 }
 
@@ -65,4 +71,13 @@ public struct GatewayResult: Sendable {
     public var timeToFirstToken: Duration?
     /// Whether the offline demo provider answered.
     public var isDemo: Bool
+    /// The answer's usage row, for a request with ``GatewayRequest/callerSavesAnswer``: counted in
+    /// the budgets already, not yet in the database.
+    public var unsavedUsage: UnsavedUsage? = nil
+}
+
+/// A usage row the caller writes with the answer, and the reservation row it replaces.
+public struct UnsavedUsage: Sendable {
+    public var record: UsageRecord
+    public var reservationRow: Int64?
 }

@@ -1,5 +1,6 @@
 import Foundation
 package import GRDB
+import Synchronization
 
 /// Switchboard's SQLite database: one file in WAL mode, created and migrated when opened.
 ///
@@ -9,6 +10,9 @@ public final class SQLiteStore: Sendable {
     /// The database file.
     public let path: String
     package let pool: DatabasePool
+    /// An error every read throws, for tests that stand in for a busy or failing database (see
+    /// ``failReadsForTesting(_:)``).
+    private let readFault = Mutex<StoreError?>(nil)
 
     /// How long a write waits for another process's lock before failing.
     static let busyTimeout: TimeInterval = 5
@@ -87,6 +91,7 @@ public final class SQLiteStore: Sendable {
 
     /// Runs `body` on a read-only snapshot, translating database errors.
     package func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        if let fault = readFault.withLock({ $0 }) { throw fault }
         do {
             return try pool.read(body)
         } catch {
@@ -98,6 +103,13 @@ public final class SQLiteStore: Sendable {
     /// writes stands in for a full disk).
     package func executeForTesting(_ sql: String) throws(StoreError) {
         try write { db in try db.execute(sql: sql) }
+    }
+
+    /// Makes every read fail with SQLite's `message` (until called with `nil`) while writes go
+    /// on, as a database whose reads fail for a while does: the case where a reader that takes a
+    /// failed read for "no record yet" would save an empty record over the real one.
+    package func failReadsForTesting(_ message: String?) {
+        readFault.withLock { $0 = message.map { StoreError(.queryFailed, path: path, "database error in \(path): \($0)") } }
     }
 
     /// What SQLite's quick check finds wrong with the file (b-trees, pages, constraints): empty

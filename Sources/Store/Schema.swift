@@ -107,6 +107,14 @@ extension SQLiteStore {
                 t.column("created_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v9-facts-through") { db in
+            // Key facts are taken from people's messages after the reply, in the background: the
+            // newest message they have been taken from, so none is skipped across a crash.
+            try db.alter(table: "conversations") { t in
+                t.add(column: "facts_through", .integer).notNull().defaults(to: 0)
+            }
+            try db.execute(sql: "UPDATE conversations SET facts_through = COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = conversations.id), 0)")
+        }
         return migrator
     }
 

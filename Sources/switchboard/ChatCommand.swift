@@ -79,7 +79,11 @@ struct ChatCommand: AsyncParsableCommand {
             }
         }
         if let chosenPersona, conversation != nil {
-            try? runtime.assistant.setPersona(chosenPersona, for: conversationID, channel: .cli)
+            do {
+                try runtime.assistant.setPersona(chosenPersona, for: conversationID, channel: .cli)
+            } catch {
+                throw fail(error.description, provider: provider, model: model)
+            }
         }
         let text = try readMessage(pipedMessage)
         if let provider, !settings.providerNames.contains(provider.lowercased()) {
@@ -153,6 +157,9 @@ struct ChatCommand: AsyncParsableCommand {
             Self.write("\n")
             FileHandle.standardError.write(Data((summary.line + "\n").utf8))
         }
+        // The answer is out; the conversation's facts and summary are written before exiting.
+        await runtime.assistant.waitForUpkeep()
+        runtime.gateway.flushWrites()
     }
 
     static let maxOutputTokens = 1024
@@ -177,7 +184,7 @@ struct ChatCommand: AsyncParsableCommand {
                 "response_content": partial, "model_used": model ?? NSNull(), "provider": provider ?? NSNull(),
                 "usage": NSNull(), "cost_estimate": 0, "had_errors": true, "error_details": Redactor.shared.scrub(reason),
             ]
-            try? printJSON(object)
+            try? printJSON(object)  // stdout is gone: the exit code still says it failed
             return ExitCode(1)
         }
         return CleanExit.failure(reason)

@@ -61,6 +61,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         } catch {
             throw CleanExit.failure(error.message)
         }
+        await runtime.assistant.waitForUpkeep()
         runtime.gateway.flushWrites()
     }
 }
@@ -87,15 +88,27 @@ struct ConsoleHooks {
         let budget = gateway.ledger.snapshot(providers: usable)
         let spend = budget.lines.map { SpendLine(provider: $0.provider, window: $0.window, spent: $0.spent + $0.reserved, limit: $0.limit) }
         let now = Date()
-        let summary = (try? runtime.store.usageSummary(since: BudgetLedger.windowStart(.daily, at: now))) ?? UsageSummary()
-        let conversations = ((try? runtime.store.recentConversations(limit: 50)) ?? []).map { record in
+        // What cannot be read shows as empty for this second, and the errors panel says why,
+        // rather than the console stopping.
+        var unreadable: [ErrorRow] = []
+        func read<T>(_ what: String, _ body: () throws(StoreError) -> T, otherwise: T) -> T {
+            do {
+                return try body()
+            } catch {
+                unreadable.append(ErrorRow(at: now, source: "store", message: "\(what) cannot be read: \(error.message)"))
+                return otherwise
+            }
+        }
+        let summary = read("today's usage", { () throws(StoreError) in try runtime.store.usageSummary(since: BudgetLedger.windowStart(.daily, at: now)) }, otherwise: UsageSummary())
+        let conversations = read("the conversations", { () throws(StoreError) in try runtime.store.recentConversations(limit: 50) }, otherwise: []).map { record in
             ConversationRow(id: ConversationID(rawValue: record.id), channel: record.channel, user: record.lastUser, updatedAt: record.updatedAt)
         }
-        let errors = ((try? runtime.store.recentErrors(limit: 100)) ?? []).map { ErrorRow(at: $0.at, source: $0.source, message: $0.message) }
+        let errors = read("the error log", { () throws(StoreError) in try runtime.store.recentErrors(limit: 100) }, otherwise: []).map { ErrorRow(at: $0.at, source: $0.source, message: $0.message) }
+        let cacheEntries = read("the cache", { () throws(StoreError) in try runtime.store.cacheEntryCount(now: now) }, otherwise: 0)
         return ConsoleSnapshot(
             providers: providers, pinnedModel: gateway.pinnedModel, spend: spend, todaySpend: summary.totalCostUSD,
-            conversations: conversations, errors: errors, cacheHitRate: summary.cacheHitRate, cacheSavedUSD: summary.savedUSD,
-            cacheEntries: (try? runtime.store.cacheEntryCount(now: now)) ?? 0, demoMode: settings.usesDemoProvider,
+            conversations: conversations, errors: unreadable + errors, cacheHitRate: summary.cacheHitRate, cacheSavedUSD: summary.savedUSD,
+            cacheEntries: cacheEntries, demoMode: settings.usesDemoProvider,
             telegram: settings.telegram.token == nil ? "off (no token)" : "polling")
     }
 

@@ -57,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
             failure = error.message
         } catch {}
         let finished = await bot.finishInFlight(within: deadline)
+        await runtime.assistant.waitForUpkeep()
         runtime.gateway.flushWrites()
         logger.notice("stopped", metadata: ["in flight": "\(finished ? "all finished" : "cancelled at the deadline")"])
         if let failure { throw CleanExit.failure(failure) }

@@ -14,6 +14,8 @@ final class AssistantHarness: Sendable {
     let directory: TemporaryDirectory
     let fake: FakeLLMServer
     let environment: [String: String]
+    /// The bus of every runtime `start()` makes.
+    let bus = EventBus<Event>()
 
     init(script: FakeLLMScript = FakeLLMScript(text: "Noted."), environment: [String: String] = [:]) throws {
         directory = try TemporaryDirectory()
@@ -34,7 +36,7 @@ final class AssistantHarness: Sendable {
             providers[configuration.name] = ProviderFactory.make(configuration, transport: client)
         }
         if settings.usesDemoProvider { providers[DemoProvider.providerName] = DemoProvider(pace: .zero) }
-        let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: EventBus<Event>())
+        let gateway = Gateway(settings: settings, catalog: try ModelCatalog.bundled(), store: store, providers: providers, bus: bus)
         return (Assistant(gateway: gateway, store: store, settings: settings), gateway, store)
     }
 
@@ -60,6 +62,7 @@ final class AssistantHarness: Sendable {
             #expect(!first.hadErrors)
             #expect(first.responseContent == "Noted.")
             #expect(first.modelUsed == "gpt-4o-mini")
+            await assistant.waitForUpkeep()
         }
         let (assistant, _, store) = try h.start()
         _ = await assistant.respond(AssistantRequest(conversation: conversation, channel: .cli, text: "Where do I live?"))
@@ -69,7 +72,8 @@ final class AssistantHarness: Sendable {
         #expect(sent.first?["content"]?.contains("- Lives in: Lisbon") == true)
         #expect(sent.dropFirst().first?["content"] == "Hi! My name is Ana and I live in Lisbon.", "the earlier turn is in the history")
         #expect(sent.last == ["role": "user", "content": "Where do I live?"], "the user's words last and unchanged")
-        let context = try #require(assistant.context(of: conversation))
+        await assistant.waitForUpkeep()
+        let context = try #require(try assistant.context(of: conversation))
         #expect(context.messageCount == 4)
         #expect(context.keyFacts == ["Name: Ana", "Lives in: Lisbon"])
         #expect(try store.recentMessages(conversation: conversation.rawValue, limit: 10).map(\.role) == ["user", "assistant", "user", "assistant"])
@@ -88,7 +92,8 @@ final class AssistantHarness: Sendable {
         #expect(last.first?["content"]?.contains("Remember: my locker code is 4711") == true)
         #expect(last.last?["content"] == "Message number 200: tell me something about topic 4.")
         #expect(last.count <= 1 + 20 + 1, "only the recent window is sent")
-        let context = try #require(assistant.context(of: conversation))
+        await assistant.waitForUpkeep()
+        let context = try #require(try assistant.context(of: conversation))
         #expect(context.lastPrunedAt != nil, "older messages were summarized")
         #expect(!context.summary.isEmpty)
         #expect(context.messageCount == 400)
@@ -110,7 +115,8 @@ final class AssistantHarness: Sendable {
             .filter { $0.hasPrefix("New messages:") || $0.hasPrefix("Previous summary:") }
         #expect(!summaryPrompts.isEmpty, "a model was asked to summarize")
         #expect(summaryPrompts.allSatisfy { $0.count > 16_000 }, "each prompt is longer than a person's message may be")
-        let context = try #require(assistant.context(of: conversation))
+        await assistant.waitForUpkeep()
+        let context = try #require(try assistant.context(of: conversation))
         #expect(context.summary == "Ana is planning a long trip.", "written by the model, not extractive: \(context.summary.prefix(80))")
     }
 
@@ -141,7 +147,8 @@ final class AssistantHarness: Sendable {
             let result = await assistant.respond(AssistantRequest(conversation: conversation, channel: .cli, text: "Point \(index). More words follow here."))
             #expect(result.isDemo)
         }
-        let context = try #require(assistant.context(of: conversation))
+        await assistant.waitForUpkeep()
+        let context = try #require(try assistant.context(of: conversation))
         #expect(context.summary.contains("User: Point 1."), "\(context.summary)")
         #expect(!context.summary.contains("[demo]"), "the demo's canned text never becomes a summary")
         #expect(context.messageCount == 90, "the conversation is unharmed")
@@ -216,11 +223,11 @@ final class AssistantHarness: Sendable {
         let (assistant, _, _) = try h.start()
         _ = await assistant.respond(AssistantRequest(conversation: .console, channel: .console, text: "My name is Ana."))
         #expect(try assistant.apply(.setPersona(conversation: .console, persona: "friendly")) == "persona friendly")
-        #expect(assistant.context(of: .console)?.persona == "friendly")
+        #expect(try assistant.context(of: .console)?.persona == "friendly")
         let result = await assistant.respond(AssistantRequest(conversation: .console, channel: .console, text: "Hello"))
         #expect(result.personalityApplied == "friendly")
         #expect(try assistant.apply(.resetConversation(.console)) == "conversation console reset")
-        #expect(assistant.context(of: .console) == nil)
+        #expect(try assistant.context(of: .console) == nil)
         #expect(try assistant.apply(.switchModel(nil)) == nil)
     }
 }

@@ -44,7 +44,7 @@ final class ManualDate: Sendable {
                 group.addTask {
                     guard let reservation = try? ledger.reserve(provider: "openai", user: nil, amount: 0.1) else { return false }
                     await Task.yield()
-                    try? ledger.settle(reservation, record: self.record("openai", 0.1))
+                    _ = try? ledger.settle(reservation, record: self.record("openai", 0.1))
                     return true
                 }
             }
