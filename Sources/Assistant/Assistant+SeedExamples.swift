@@ -29,7 +29,7 @@ extension Assistant {
                 await typing()
                 let typingTask = Task {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: Self.typingInterval)
+                        try? await Task.sleep(for: Self.typingInterval)  // cancelled: the loop's check ends it
                         if !Task.isCancelled { await typing() }
                     }
                 }

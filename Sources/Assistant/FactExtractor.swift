@@ -19,6 +19,8 @@ public enum FactExtractor {
         ("Works as", #"\bi(?:'m| am) an? ([\p{L} -]{3,40}?(?:developer|engineer|designer|teacher|student|doctor|manager|writer|scientist|nurse|lawyer|artist))\b"#),
     ]
 
+    /// The rules are constants: one that does not compile is a programming error, caught by the
+    /// test that counts them (`FactExtractorTests.everyRuleCompiles`).
     static let compiled: [(label: String, regex: NSRegularExpression)] = rules.compactMap { rule in
         (try? NSRegularExpression(pattern: rule.pattern, options: rule.label == "Name" ? [] : [.caseInsensitive])).map { (rule.label, $0) }
     }

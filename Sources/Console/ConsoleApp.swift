@@ -55,7 +55,7 @@ public final class ConsoleApp: Sendable {
             while !Task.isCancelled {
                 let snapshot = await hooks.snapshot()
                 post(.snapshot(snapshot))
-                try? await Task.sleep(for: Self.snapshotInterval)
+                try? await Task.sleep(for: Self.snapshotInterval)  // cancelled: the loop's check ends it
             }
         }
         defer { poller.cancel() }

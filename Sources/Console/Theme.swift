@@ -84,6 +84,7 @@ extension Theme {
 
     /// The names of the themes in `directory`, sorted.
     public static func available(in directory: String) -> [String] {
+        // A directory that cannot be read offers no themes; the built-in theme remains.
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return files.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(".toml".count)) }.sorted()
     }

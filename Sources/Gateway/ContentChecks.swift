@@ -32,6 +32,8 @@ public enum ContentChecks {
         let words: [[UInt8]]
     }
 
+    /// The patterns are constants: one that does not compile is a programming error, caught by
+    /// the test that counts them (`ContentChecksTests.everyPatternCompiles`).
     static let compiled: [Pattern] = injectionPatterns.compactMap { entry in
         (try? NSRegularExpression(pattern: entry.pattern, options: [.caseInsensitive, .anchorsMatchLines])).map {
             Pattern(name: entry.name, regex: $0, words: entry.words.map { Array($0.utf8) })

@@ -54,8 +54,14 @@ public struct ModelCatalog: Sendable {
 
     /// The catalog shipped with Switchboard.
     public static func bundled() throws(CatalogError) -> ModelCatalog {
-        guard let url = Bundle.module.url(forResource: "models", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+        guard let url = Bundle.module.url(forResource: "models", withExtension: "json") else {
             throw CatalogError(message: "the bundled model catalog (models.json) is missing from the build")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw CatalogError(message: "the bundled model catalog \(url.path) cannot be read: \(error.localizedDescription)")
         }
         return ModelCatalog(entries: try parse(data, source: "models.json"))
     }

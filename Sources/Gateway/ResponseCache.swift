@@ -55,6 +55,7 @@ public final class ResponseCache: Sendable {
         self.writer = writer
         self.ttl = ttl
         self.clock = clock
+        // Unreadable (a busy database): the cache starts cold and fills again, nothing is lost.
         let keys = (try? store?.cachedKeys(now: clock())) ?? []
         state.withLock { state in
             for (key, expiresAt) in keys { _ = Self.track(DigestKey(key), expiresAt: expiresAt, cap: keysCap, in: &state) }
@@ -143,6 +144,7 @@ public final class ResponseCache: Sendable {
             countHit(text, expiresAt: memory.expiresAt)
             return memory
         }
+        // An entry that cannot be read is a miss: the model answers instead.
         guard let stored, let entry = try? store?.cachedResponse(key: text, expiresAt: stored) else { return nil }
         remember(entry, key: key)
         countHit(text, expiresAt: entry.expiresAt)
@@ -169,7 +171,7 @@ public final class ResponseCache: Sendable {
         if let writer {
             writer.enqueue(.cacheEntry(entry, key: key.text, replacing: replacing))
         } else {
-            try? store?.saveCachedResponse(entry, key: key.text, replacing: replacing)
+            try? store?.saveCachedResponse(entry, key: key.text, replacing: replacing)  // see above
         }
     }
 
@@ -177,7 +179,7 @@ public final class ResponseCache: Sendable {
         if let writer {
             writer.enqueue(.cacheHit(key: key, expiresAt: expiresAt))
         } else {
-            try? store?.recordCacheHit(key: key, expiresAt: expiresAt)
+            try? store?.recordCacheHit(key: key, expiresAt: expiresAt)  // a statistic: a miss costs nothing
         }
     }
 

@@ -55,6 +55,7 @@ public struct AnthropicProvider: LLMProvider {
             ("x-api-key", apiKey), ("anthropic-version", Self.apiVersion),
             ("content-type", "application/json"), ("accept", stream ? "text/event-stream" : "application/json"),
         ]
+        // Strings, integers and a finite temperature only: serializing cannot fail.
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
         return HTTPRequest(method: "POST", url: baseURL + "/v1/messages", headers: headers, body: data, timeouts: timeouts)
     }

@@ -45,6 +45,7 @@ public struct OpenAIProvider: LLMProvider {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
         if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
         if let organization { headers.append(("OpenAI-Organization", organization)) }
+        // Strings, integers and a finite temperature only: serializing cannot fail.
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
         return HTTPRequest(method: "POST", url: baseURL + "/chat/completions", headers: headers, body: data, timeouts: timeouts)
     }

@@ -37,6 +37,7 @@ extension ProviderError {
     /// The error a successful-looking body carries (`{"error": {…}}` or Anthropic's
     /// `{"type": "error", …}` with status 200), or nil when the body is not an error object.
     init?(embeddedIn body: [UInt8], status: Int, provider: String) {
+        // Not JSON is not an error object: nil, and the caller says what it got instead.
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             object["error"] != nil || object["type"] as? String == "error",
             object["choices"] == nil, object["content"] == nil

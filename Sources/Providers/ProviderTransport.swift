@@ -20,6 +20,7 @@ struct ProviderTransport: Sendable {
             throw ProviderError(error, provider: provider)
         }
         guard (200..<300).contains(response.head.status) else {
+            // A body lost while read: the status alone still says what failed.
             let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []
             throw ProviderError(status: response.head.status, body: body, headers: response.head, provider: provider)
         }
@@ -71,7 +72,7 @@ struct ProviderTransport: Sendable {
         if contentType.contains("json") {
             // A 200 carrying an error object (some proxies and compatible servers answer so):
             // the provider's own reason, not "the stream ended without its final event".
-            let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []
+            let body = (try? await response.collect(upTo: Self.errorBodyLimit)) ?? []  // as above
             throw ProviderError(embeddedIn: body, status: response.head.status, provider: provider)
                 ?? ProviderError(.malformedResponse, provider: provider, status: response.head.status, message: "expected an event stream, got JSON: \(String(decoding: body.prefix(120), as: UTF8.self).filter { !$0.isNewline })")
         }

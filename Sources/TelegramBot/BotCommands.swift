@@ -16,6 +16,7 @@ enum BotCommands {
     }
 
     static let groupAdminsOnly = "In a group, only its admins (or the bot's) can do that."
+    static let notSaved = "I couldn't save that just now; please try again in a minute."
 
     /// Whether `user` may reset or restyle the conversation of `chat`: anyone in a private chat;
     /// in a group, the bot's admins and the group's own (asked of Telegram; refused if it fails).
@@ -28,6 +29,7 @@ enum BotCommands {
 
     static func mayChangeConversation(user: Int64, chat: Int64, bot: TelegramBot) async -> Bool {
         guard chat != user, !bot.access.isAdmin(user) else { return true }
+        // Telegram could not say: no, as for anyone who is not an administrator.
         guard let status = try? await bot.api.getChatMemberStatus(chatID: chat, userID: user) else { return false }
         return status == "creator" || status == "administrator"
     }
@@ -56,7 +58,12 @@ enum BotCommands {
             let persona = Persona(name: argument)
             guard persona != nil || argument.lowercased() == "auto" else { return "I know these personas: professional, friendly, casual, helpful (or auto)." }
             guard await mayChangeConversation(user: user, chat: chat, bot: bot) else { return groupAdminsOnly }
-            try? bot.assistant.setPersona(persona, for: conversation, channel: .telegram)
+            do {
+                try bot.assistant.setPersona(persona, for: conversation, channel: .telegram)
+            } catch {
+                bot.logger.error("a persona could not be saved", metadata: ["conversation": "\(conversation)", "reason": "\(error)"])
+                return Self.notSaved
+            }
             return persona.map { "I'll answer as \($0.rawValue) from now on." } ?? "I'll adapt to your style again."
         case "model":
             if !argument.isEmpty {
@@ -79,7 +86,9 @@ enum BotCommands {
             if command == "providers" {
                 return names.map { "\($0): \(bot.controls.isEnabled($0) ? "enabled" : "disabled"), circuit \(bot.controls.circuitState(of: $0).rawValue)" }.joined(separator: "\n")
             }
-            let summary = (try? bot.store.usageSummary(since: Self.startOfUTCDay(Date()))) ?? UsageSummary()
+            guard let summary = try? bot.store.usageSummary(since: Self.startOfUTCDay(Date())) else {
+                return "I can't read today's figures right now; try again in a minute."  // not zeros, which would be false
+            }
             return String(format: "Today: %d requests, %.0f%% answered, $%.4f spent, cache hit rate %.0f%%.", summary.requests, summary.successRate * 100, summary.totalCostUSD, summary.cacheHitRate * 100)
         default:
             return "I don't know that command.\n\n" + help

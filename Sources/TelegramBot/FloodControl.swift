@@ -20,6 +20,7 @@ public actor FloodControl {
 
     /// `sleep` and `now` are the real ones unless a test drives time itself.
     public init(
+        // Cancelled: returns early, and the waiting call checks cancellation itself.
         sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .milliseconds(Int($0 * 1000))) },
         now: @escaping @Sendable () -> Date = { Date() }
     ) {

@@ -46,8 +46,8 @@ struct StreamingReply {
         let state = ReplyState(previewMessage: preview)
         let typing = Task {
             while !Task.isCancelled, await state.text.isEmpty {
-                try? await api.sendChatAction(chatID: chat)
-                try? await Task.sleep(for: .seconds(Self.typingInterval))
+                try? await api.sendChatAction(chatID: chat)  // "typing…" is a courtesy; the answer does not depend on it
+                try? await Task.sleep(for: .seconds(Self.typingInterval))  // cancelled: the loop's check ends it
             }
         }
         let previews = Task { await previewLoop(state) }
@@ -87,7 +87,7 @@ struct StreamingReply {
         while !Task.isCancelled {
             let text = await state.text
             guard text.count >= Self.minimumPreview, text != shown else {
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await Task.sleep(for: .milliseconds(200))  // cancelled: the loop's check ends it
                 continue
             }
             guard await flood.waitTurn(chat: chat, isGroup: !isPrivate), !Task.isCancelled else { return }
@@ -175,7 +175,7 @@ struct StreamingReply {
                     await flood.pause(chat: chat, seconds: error.retryAfter ?? 1)
                 case .network, .serverError, .malformed:
                     logger.warning("telegram did not take the answer; retrying", metadata: ["chat": "\(chat)", "reason": "\(error)", "in": "\(backoff)"])
-                    try? await Task.sleep(for: backoff)
+                    try? await Task.sleep(for: backoff)  // cancelled: the loop's check ends it
                     backoff = min(Self.longestBackoff, backoff * 2)
                 case .forbidden:
                     await blocked.block(chat)

@@ -57,6 +57,7 @@ public final class TelegramBot: Sendable {
     public func run() async throws(BotAPIError) {
         guard let me = try await startUpWaitingOutOutages(webhook: nil) else { return }
         await answerInbox(me: me)
+        // Unreadable: none, and Telegram sends again what it kept; the inbox answers each update once.
         var offset = (try? store.telegramOffset()) ?? nil
         var backoff = 1.0
         while !Task.isCancelled {
@@ -76,7 +77,7 @@ public final class TelegramBot: Sendable {
                 } catch {
                     // Not stored, so not confirmed: Telegram keeps them until this works again.
                     logger.error("could not store received updates; not confirming them", metadata: ["reason": "\(error)"])
-                    try? await Task.sleep(for: .seconds(backoff))
+                    try? await Task.sleep(for: .seconds(backoff))  // cancelled: the loop's check ends it
                     backoff = min(30, backoff * 2)
                     continue
                 }
@@ -97,13 +98,13 @@ public final class TelegramBot: Sendable {
                     let message = "another bot instance polls this token (or a webhook is set): \(error.message); retrying in 30 s"
                     logger.error("\(message)")
                     bus.publish(.alert(Alert(severity: .critical, message: "Telegram: " + message, at: Date())))
-                    try? await Task.sleep(for: .seconds(30))
+                    try? await Task.sleep(for: .seconds(30))  // cancelled: the loop's check ends it
                 case .rateLimited:
                     counters.record { $0.rateLimited += 1 }
-                    try? await Task.sleep(for: .seconds(error.retryAfter ?? 5))
+                    try? await Task.sleep(for: .seconds(error.retryAfter ?? 5))  // cancelled: the loop's check ends it
                 default:
                     logger.warning("getUpdates failed; retrying", metadata: ["reason": "\(error)", "in": "\(Int(backoff)) s"])
-                    try? await Task.sleep(for: .seconds(backoff))
+                    try? await Task.sleep(for: .seconds(backoff))  // cancelled: the loop's check ends it
                     backoff = min(30, backoff * 2)
                 }
             }
@@ -125,6 +126,7 @@ public final class TelegramBot: Sendable {
         while !Task.isCancelled {
             // Updates keep arriving (refused with 503 while they cannot be stored); the ones
             // stored but not begun are answered once the database records progress again.
+            // Cancelled: the loop's check ends it.
             if storageTrouble != nil { _ = await waitForStorage(me: me) } else { try? await Task.sleep(for: storageProbeInterval) }
         }
     }
@@ -220,7 +222,8 @@ public final class TelegramBot: Sendable {
                 }
             }
         } catch {
-            logger.error("could not read the inbox of received updates", metadata: ["reason": "\(error)"])
+            // Read again, and answered, once the database can be used (see `waitForStorage`).
+            reportStorageFailure(error, while: "reading the inbox of received updates")
         }
     }
 
@@ -228,7 +231,15 @@ public final class TelegramBot: Sendable {
     /// can hand over the same update once, at start).
     func dispatchIfNew(_ update: TelegramUpdate, me: TelegramUser) async {
         guard await tracker.begin(update.update_id) else { return }
-        if (try? store.isUpdateProcessed(update.update_id)) == true {
+        do {
+            if try store.isUpdateProcessed(update.update_id) {
+                await tracker.finish(update.update_id)
+                return
+            }
+        } catch {
+            // Unknown whether it was answered: not answered again now. It stays in the inbox,
+            // answered once the database can be used again.
+            reportStorageFailure(error, while: "checking whether update \(update.update_id) was answered")
             await tracker.finish(update.update_id)
             return
         }
@@ -244,7 +255,7 @@ public final class TelegramBot: Sendable {
                 return try await startUp(webhook: webhook)
             } catch where error.kind != .unauthorized {
                 logger.warning("Telegram not reachable; retrying", metadata: ["reason": "\(error)", "in": "\(Int(wait)) s"])
-                try? await Task.sleep(for: .seconds(wait))
+                try? await Task.sleep(for: .seconds(wait))  // cancelled: the loop's check ends it
                 wait = min(60, wait * 2)
             }
         }
@@ -260,7 +271,7 @@ public final class TelegramBot: Sendable {
         } else {
             try await api.deleteWebhook()
         }
-        try? await api.setMyCommands(BotCommands.menu)
+        try? await api.setMyCommands(BotCommands.menu)  // the command menu is a convenience: the commands work without it
         logger.notice("telegram bot started", metadata: ["bot": "@\(me.username ?? "?")", "intake": "\(webhook == nil ? "long polling" : "webhook")"])
         return me
     }
@@ -298,9 +309,10 @@ public final class TelegramBot: Sendable {
             } else {
                 // Telegram stayed unreachable, or the stop cancelled the answer: the inbox keeps
                 // it, and what was accepted.
-                if Task.isCancelled && isStopping {
-                    // A deliberate stop is not a crash: the attempt does not count toward
-                    // putting the update aside.
+                if (Task.isCancelled && isStopping) || storageTrouble != nil {
+                    // A deliberate stop or a database that could not be read is not a crash: the
+                    // attempt does not count toward putting the update aside. Should this write
+                    // fail too, the attempt counts: three are allowed.
                     try? store.endHandlingUnfinished(update.update_id)
                 }
                 await tracker.finish(update.update_id)
@@ -409,10 +421,11 @@ public final class TelegramBot: Sendable {
     func waitForStorage(me: TelegramUser) async -> Bool {
         guard storageTrouble != nil else { return true }
         while !Task.isCancelled {
-            try? await Task.sleep(for: storageProbeInterval)
+            try? await Task.sleep(for: storageProbeInterval)  // cancelled: the loop's check ends it
             probes.add(1, ordering: .relaxed)
             do {
                 try store.probeWrite()
+                _ = try store.pendingUpdates()  // and can read what waits
             } catch {
                 storageFailure.withLock { $0 = error.message }
                 continue
@@ -467,7 +480,14 @@ public final class TelegramBot: Sendable {
         let journal = DeliveryJournal(updateID: update, store: store, logger: logger)
         var streaming = StreamingReply(api: api, flood: flood, chat: chat.id, isPrivate: isPrivate, replyTo: isPrivate ? nil : message.message_id, live: settings.features.streaming, logger: logger, blocked: blocked, counters: counters)
         streaming.journal = journal
-        let record = try? store.deliveryRecord(update)
+        let record: DeliveryRecord?
+        do {
+            record = try store.deliveryRecord(update)
+        } catch {
+            // Unknown what an earlier run sent: nothing is sent rather than something twice.
+            reportStorageFailure(error, while: "reading what was sent for update \(update)")
+            return .undelivered
+        }
         if let record, let answer = record.answer {
             logger.notice("sending the rest of an answer an earlier run did not finish", metadata: ["update": "\(update)", "parts delivered": "\(record.deliveredParts)"])
             return await streaming.resume(answer, previewMessage: record.previewMessage, deliveredParts: record.deliveredParts)
@@ -544,7 +564,7 @@ actor ChatQueues {
             report.yield(true)
         }
         let timer = Task {
-            try? await Task.sleep(for: deadline)
+            try? await Task.sleep(for: deadline)  // cancelled: the drain finished first, and this report is not read
             report.yield(false)
         }
         var first = outcome.makeAsyncIterator()

@@ -60,7 +60,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let loaded = LoadedConfiguration.load()
-            let overrides = (try? loaded.store?.providerOverrides()) ?? [:]
+            let overrides = loaded.providerOverrides()
             let summary = ConfigurationSummary(loaded: loaded, overrides: overrides)
             if json {
                 try printJSON(summary.json)

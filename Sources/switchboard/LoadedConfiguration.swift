@@ -16,6 +16,18 @@ struct LoadedConfiguration {
     /// The model catalog (the bundled one when the operator's file is unusable; the report says why).
     var catalog: ModelCatalog = ModelCatalog(entries: [])
 
+    /// The operator's provider controls (enabled, quotas); a database that cannot be read is said
+    /// on stderr, and the defaults shown, rather than the command failing.
+    func providerOverrides() -> [String: ProviderOverrides] {
+        guard let store else { return [:] }
+        do {
+            return try store.providerOverrides()
+        } catch {
+            FileHandle.standardError.write(Data("warning: the operator's provider settings cannot be read (\(error.message)); showing the defaults\n".utf8))
+            return [:]
+        }
+    }
+
     /// The `.env` file in the working directory.
     static var defaultDotEnvPath: String {
         FileManager.default.currentDirectoryPath + "/.env"
@@ -89,6 +101,7 @@ struct LoadedConfiguration {
             return try ModelCatalog.load(overridesFile: settings.modelsFile)
         } catch {
             report.errors.append(ConfigIssue(settings.modelsFile == nil ? nil : ConfigVariable.modelsFile.name, error.message))
+            // The models file's error is reported; a build without its own catalog has no models.
             return (try? ModelCatalog.bundled()) ?? ModelCatalog(entries: [])
         }
     }

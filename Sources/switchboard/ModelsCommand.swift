@@ -14,7 +14,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = LoadedConfiguration.load()
-        let overrides = (try? loaded.store?.providerOverrides()) ?? [:]
+        let overrides = loaded.providerOverrides()
         let now = Date()
         let rows = loaded.catalog.entries.sorted { ($0.provider, $0.tier, $0.id) < ($1.provider, $1.tier, $1.id) }.map { entry in
             (entry, Self.availability(of: entry, settings: loaded.settings, overrides: overrides, on: now))

@@ -55,6 +55,10 @@ import Testing
 }
 
 @Suite struct FactExtractorTests {
+    @Test func everyRuleCompiles() {
+        #expect(FactExtractor.compiled.count == FactExtractor.rules.count)
+    }
+
     @Test(arguments: [
         ("Hi, my name is Ana Souza and I need help.", "Name: Ana Souza"),
         ("Please remember that my cat is called Tom.", "Remember: my cat is called Tom"),

@@ -6,6 +6,10 @@ import TestSupport
 @testable import Gateway
 
 @Suite struct ContentChecksTests {
+    @Test func everyPatternCompiles() {
+        #expect(ContentChecks.compiled.count == ContentChecks.injectionPatterns.count)
+    }
+
     @Test func controlCharactersAndBidiOverridesAreStripped() {
         #expect(ContentChecks.stripControlCharacters("a\u{0}b\u{7}c\u{1B}[31md\r\ne\tf\u{202E}g\u{2066}h👋🏽\u{200D}") == "abc[31md\ne\tfgh👋🏽\u{200D}")
     }

@@ -127,6 +127,33 @@ final class BotHarness: Sendable {
         #expect(h.model.requests.count == 3, "each message answered once")
     }
 
+    /// A database whose reads fail while writes go through: the bot cannot tell whether an update
+    /// was answered or what was already sent, so it sends nothing rather than something twice,
+    /// says so, and answers once — exactly once — when reads work again.
+    @Test func aDatabaseThatCannotBeReadAnswersNothingTwice() async throws {
+        let h = try BotHarness()
+        let (bot, _, _) = try h.makeStack(storageProbeInterval: .milliseconds(100))
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "first", chatID: 14, userID: 14)
+        await h.waitFor("the first answer") { h.telegram.sent.filter { $0.chatID == 14 }.count == 1 }
+
+        bot.store.failReadsForTesting("disk I/O error")
+        h.telegram.sendUpdate(text: "second", chatID: 14, userID: 14)
+        await h.waitFor("the bot to notice") { bot.storageTrouble?.contains("disk I/O error") == true }
+        let probes = bot.storageProbes
+        await h.waitFor("two more failed probes") { bot.storageProbes >= probes + 2 }
+        #expect(h.model.requests.count == 1, "nothing answered while it cannot be read")
+        #expect(h.telegram.sent.filter { $0.chatID == 14 }.count == 1)
+
+        bot.store.failReadsForTesting(nil)
+        await h.waitFor("the second answer") { h.telegram.sent.filter { $0.chatID == 14 }.count == 2 }
+        await bot.waitUntilIdle(within: .seconds(10))
+        #expect(bot.storageTrouble == nil)
+        #expect(h.model.requests.count == 2, "each message answered once")
+        #expect(try bot.store.pendingUpdates().isEmpty)
+    }
+
     @Test func groupsAreAnsweredOnlyWhenAddressed() async throws {
         let h = try BotHarness()
         let bot = try h.makeBot()
