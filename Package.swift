@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -67,17 +66,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's own API, which GRDB is built on: the request-path inserts bind directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "HTTP",
-            dependencies: ["CCurl", "Core", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "Core"],
             swiftSettings: strict
         ),
         .target(
             name: "Providers",
-            dependencies: ["Core", "HTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "HTTP"],
             swiftSettings: strict
         ),
         .target(
@@ -87,14 +87,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             resources: [.copy("Resources/models.json")],
             swiftSettings: strict
         ),
         .target(
             name: "Assistant",
-            dependencies: ["Core", "Store", "Gateway", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "Store", "Providers", "Gateway", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -137,23 +136,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // Test-only: fake provider and Telegram servers on 127.0.0.1, event recorder, manual clock.
+        // Test-only: fake provider and Telegram servers on 127.0.0.1, raw connections, processes.
         .target(
             name: "TestSupport",
-            dependencies: ["Core"],
             swiftSettings: strict
         ),
-        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "Core", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
         .testTarget(
-            name: "GatewayTests", dependencies: ["Gateway", "Providers", "Core", "TestSupport"],
+            name: "StoreTests", dependencies: ["Store", "Core", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "HTTP", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GatewayTests", dependencies: ["Gateway", "Providers", "Store", "HTTP", "Core", "TestSupport"],
             // Exact token counts of 200 texts under cl100k_base and o200k_base (shared/reference).
             resources: [.copy("Resources/token-counts.jsonl")], swiftSettings: strict),
         .testTarget(name: "AssistantTests", dependencies: ["Assistant", "Core", "Gateway", "Store", "Providers", "HTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TelegramBotTests", dependencies: ["TelegramBot", "Endpoints", "Core", "HTTP", "TestSupport", "Store", "Gateway", "Assistant", "Providers"], swiftSettings: strict),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCLITests",
             // Depends on the executable so that `swift test` builds the binary these tests run.
