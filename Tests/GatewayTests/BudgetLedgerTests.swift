@@ -8,20 +8,13 @@ import TestSupport
 @testable import Gateway
 
 /// A clock the test moves by hand.
-final class ManualDate: Sendable {
-    private let value: Mutex<Date>
-    init(_ start: Date) { value = Mutex(start) }
-    var now: Date { value.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
 @Suite struct BudgetLedgerTests {
     // 2026-11-24 13:59:00 UTC
     static let start = Date(timeIntervalSince1970: 1_795_960_740)
 
     let directory: TemporaryDirectory
     let store: SQLiteStore
-    let clock = ManualDate(start)
+    let clock = ManualClock(start)
 
     init() throws {
         directory = try TemporaryDirectory()

@@ -16,7 +16,7 @@ final class GatewayHarness: Sendable {
     let anthropic: FakeLLMServer
     let bus = EventBus<Event>()
     let events: Subscription<Event>
-    let clock = ManualDate(Date(timeIntervalSince1970: 1_795_960_740))
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_795_960_740))
     let sleeps = SleepLog()
     let settings: Settings
     let gateway: Gateway
@@ -36,7 +36,7 @@ final class GatewayHarness: Sendable {
         gateway = Self.makeGateway(settings: settings, store: store, bus: bus, clock: clock, sleeps: sleeps)
     }
 
-    static func makeGateway(settings: Settings, store: SQLiteStore, bus: EventBus<Event>, clock: ManualDate, sleeps: SleepLog? = nil) -> Gateway {
+    static func makeGateway(settings: Settings, store: SQLiteStore, bus: EventBus<Event>, clock: ManualClock, sleeps: SleepLog? = nil) -> Gateway {
         let client = CurlHTTPClient()
         var providers: [String: any LLMProvider] = [:]
         for configuration in settings.configuredProviders {

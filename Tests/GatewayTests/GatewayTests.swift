@@ -164,7 +164,7 @@ import TestSupport
 
     /// A probe refused by a budget says nothing about the provider: the next request probes.
     @Test func aProbeThatNeverRanDoesNotKeepTheCircuitHalfOpen() {
-        let clock = ManualDate(Date(timeIntervalSince1970: 1_795_960_740))
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_795_960_740))
         let breaker = CircuitBreaker(provider: "openai", clock: { clock.now })
         for _ in 0..<CircuitBreaker.minimumFailures { breaker.record(success: false) }
         #expect(breaker.status.state == .open)

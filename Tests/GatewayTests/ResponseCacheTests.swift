@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct ResponseCacheTests {
     let directory: TemporaryDirectory
     let store: SQLiteStore
-    let clock = ManualDate(Date(timeIntervalSince1970: 1_795_960_740))
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_795_960_740))
 
     init() throws {
         directory = try TemporaryDirectory()

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import TelegramBot
 
@@ -8,7 +9,7 @@ import Testing
     /// Time is the test's own: a sleep moves the clock on by what was asked, so the waits are
     /// exact however loaded the machine is.
     @Test func aChatWaitsItsIntervalBetweenMessages() async {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
         let flood = FloodControl(sleep: { clock.advance($0) }, now: { clock.now })
         #expect(await flood.waitTurn(chat: 1, isGroup: false))
         #expect(await flood.waitTurn(chat: 2, isGroup: false), "another chat is not held up")
@@ -21,7 +22,7 @@ import Testing
     }
 
     @Test func aPauseAfterA429HoldsTheChatOrEveryone() async {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
         let flood = FloodControl(sleep: { clock.advance($0) }, now: { clock.now })
         await flood.pause(chat: 1, seconds: 7)
         #expect(await flood.waitTurn(chat: 2, isGroup: false))
@@ -36,7 +37,7 @@ import Testing
     /// sleeps return immediately, and waiting on would spin on a cooperative thread. The waiter's
     /// sleep lasts until it is cancelled, so nothing but the cancel can end it.
     @Test func aCancelledWaitGivesUpWithoutBookingTheSlot() async {
-        let clock = TestClock()
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
         let holding = Mutex(true)
         let (asleep, signal) = AsyncStream<Void>.makeStream()
         let flood = FloodControl(
@@ -67,23 +68,4 @@ import Testing
 /// Equal to the microsecond: dates keep seconds as a Double, so 1.05 comes back as 1.0499999523.
 private func matches(_ waits: [TimeInterval], _ expected: [TimeInterval]) -> Bool {
     waits.count == expected.count && zip(waits, expected).allSatisfy { abs($0 - $1) < 1e-6 }
-}
-
-/// A clock that moves only when told; `sleeps` lists every move and every recorded wait.
-private final class TestClock: Sendable {
-    private let state = Mutex((now: Date(timeIntervalSince1970: 1_800_000_000), sleeps: [TimeInterval]()))
-
-    var now: Date { state.withLock { $0.now } }
-    var sleeps: [TimeInterval] { state.withLock { $0.sleeps } }
-
-    func advance(_ seconds: TimeInterval) {
-        state.withLock {
-            $0.now += seconds
-            $0.sleeps.append(seconds)
-        }
-    }
-
-    func record(_ seconds: TimeInterval) {
-        state.withLock { $0.sleeps.append(seconds) }
-    }
 }
