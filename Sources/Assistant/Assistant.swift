@@ -103,7 +103,7 @@ public final class Assistant: Sendable {
     private let clock: @Sendable () -> Date
     private let logger = Logger(label: "switchboard.assistant")
     /// Facts and summaries, written after the replies.
-    let upkeep = ConversationUpkeep()
+    let upkeep = KeyedQueues<String>()
 
     /// An assistant answering through `gateway` and remembering in `store`.
     public init(gateway: Gateway, store: SQLiteStore, settings: Settings, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -256,7 +256,7 @@ public final class Assistant: Sendable {
         emit(.completed(final))
         // Facts and summaries after the answer is out, never in its way.
         if saved && settings.features.memory && request.history == nil {
-            upkeep.schedule(conversationID) { [self] in await self.keepUp(conversationID) }
+            upkeep.enqueue(conversationID) { [self] in await self.keepUp(conversationID) }
         }
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import Core
 
 /// Keeps the bot within Telegram's limits: about one message a second per chat, 20 a minute per
 /// group (one every 3 s), 30 a second overall; after a 429 the chat (or, for a global flood,
@@ -11,8 +12,10 @@ public actor FloodControl {
     public static let groupInterval: TimeInterval = 3.05
     public static let globalPerSecond = 30
 
-    private var nextAllowed: [Int64: Date] = [:]
-    private var pausedUntil: [Int64: Date] = [:]
+    /// When each chat may receive its next message, and until when a 429 pauses it. A time in
+    /// the past holds nobody back, so chats whose times have passed are forgotten.
+    private var nextAllowed = ForgetfulDictionary<Int64, Date>()
+    private var pausedUntil = ForgetfulDictionary<Int64, Date>()
     private var globalPausedUntil = Date.distantPast
     private var recent: [Date] = []
     private let sleep: @Sendable (TimeInterval) async -> Void
@@ -43,7 +46,7 @@ public actor FloodControl {
                 wait = max(wait, 1 - now.timeIntervalSince(oldest))
             }
             if wait <= 0 {
-                nextAllowed[chat] = now.addingTimeInterval(isGroup ? Self.groupInterval : Self.privateInterval)
+                nextAllowed.set(now.addingTimeInterval(isGroup ? Self.groupInterval : Self.privateInterval), for: chat) { $0 <= now }
                 recent.append(now)
                 return true
             }
@@ -51,11 +54,15 @@ public actor FloodControl {
         }
     }
 
+    /// Chats with a wait in force or not yet forgotten.
+    var trackedChats: Int { Set(nextAllowed.keys).union(pausedUntil.keys).count }
+
     /// After a 429: `chat` waits `seconds`; with `chat == nil`, everyone does.
     public func pause(chat: Int64?, seconds: Int) {
-        let until = now().addingTimeInterval(TimeInterval(max(1, seconds)))
+        let now = now()
+        let until = now.addingTimeInterval(TimeInterval(max(1, seconds)))
         if let chat {
-            pausedUntil[chat] = max(pausedUntil[chat] ?? .distantPast, until)
+            pausedUntil.set(max(pausedUntil[chat] ?? .distantPast, until), for: chat) { $0 <= now }
         } else {
             globalPausedUntil = max(globalPausedUntil, until)
         }

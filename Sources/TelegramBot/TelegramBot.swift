@@ -27,7 +27,8 @@ public final class TelegramBot: Sendable {
     let bus: EventBus<Event>
     let access: AccessPolicy
     let flood = FloodControl()
-    let chats = ChatQueues()
+    /// A chat's messages are answered in order, chats in parallel.
+    let chats = KeyedQueues<Int64>()
     let tracker = UpdateTracker()
     let limiter = UserRateLimiter(perMinute: TelegramBot.userMessagesPerMinute)
     let refusals = RefusalLimiter(interval: 3_600)
@@ -297,7 +298,7 @@ public final class TelegramBot: Sendable {
             await confirm(update.update_id)
             return
         }
-        await chats.enqueue(chat: chat) { [self] in
+        chats.enqueue(chat) { [self] in
             // Stopping: not begun, so left in the inbox (with no attempt counted) for the next start.
             guard !isStopping, storageTrouble == nil else {
                 await tracker.finish(update.update_id)
@@ -377,7 +378,7 @@ public final class TelegramBot: Sendable {
         stopping.store(true, ordering: .releasing)
         guard await !chats.drain(within: deadline) else { return true }
         logger.warning("answers still in flight after the shutdown deadline: cancelled; their updates stay in the inbox", metadata: ["deadline": "\(deadline)"])
-        await chats.cancelAll()
+        chats.cancelAll()
         // Cancelled answers end at their next await (the stream closes, sends stop); a short wait
         // lets them give their attempts back and settle what they spent.
         _ = await chats.drain(within: .seconds(2))
@@ -540,54 +541,29 @@ public final class TelegramCounters: Sendable {
     func record(_ change: (inout Snapshot) -> Void) { state.withLock { change(&$0) } }
 }
 
-/// One chain of work per chat: a chat's messages are handled in order, chats in parallel.
-actor ChatQueues {
-    private var tails: [Int64: Task<Void, Never>] = [:]
-
-    func enqueue(chat: Int64, _ work: @escaping @Sendable () async -> Void) {
-        let previous = tails[chat]
-        tails[chat] = Task {
-            await previous?.value
-            await work()
-        }
-    }
-
-    /// Waits for every chain to finish, or for `deadline` to pass; whether they all finished.
-    ///
-    /// Not a task group: a group waits for all its children before it returns, and awaiting a
-    /// task's value ignores cancellation, so the deadline would wait for the slowest chain.
-    func drain(within deadline: Duration) async -> Bool {
-        let pending = Array(tails.values)
-        let (outcome, report) = AsyncStream<Bool>.makeStream()
-        let waiter = Task {
-            for task in pending { await task.value }
-            report.yield(true)
-        }
-        let timer = Task {
-            try? await Task.sleep(for: deadline)  // cancelled: the drain finished first, and this report is not read
-            report.yield(false)
-        }
-        var first = outcome.makeAsyncIterator()
-        let finished = await first.next() ?? true
-        timer.cancel()
-        waiter.cancel()
-        report.finish()
-        return finished
-    }
-
-    /// Cancels every chain.
-    func cancelAll() {
-        for task in tails.values { task.cancel() }
-    }
-}
-
-/// Chats whose user blocked the bot (403): nothing more is sent there.
+/// Chats whose user blocked the bot (403): nothing more is sent there for a day, or until they
+/// write again. Forgotten after that (a send then meets the 403 once more), so the set stays the
+/// size of a day's blocks.
 actor BlockedChats {
-    private var chats: Set<Int64> = []
+    static let memory: TimeInterval = 86_400
+    private var blockedAt = ForgetfulDictionary<Int64, Date>()
+    private let now: @Sendable () -> Date
 
-    func block(_ chat: Int64) { chats.insert(chat) }
-    func unblock(_ chat: Int64) { chats.remove(chat) }
-    func contains(_ chat: Int64) -> Bool { chats.contains(chat) }
+    init(now: @escaping @Sendable () -> Date = { Date() }) { self.now = now }
+
+    func block(_ chat: Int64) {
+        let now = now()
+        blockedAt.set(now, for: chat) { now.timeIntervalSince($0) >= Self.memory }
+    }
+
+    func unblock(_ chat: Int64) { blockedAt.removeValue(forKey: chat) }
+
+    func contains(_ chat: Int64) -> Bool {
+        guard let at = blockedAt[chat] else { return false }
+        return now().timeIntervalSince(at) < Self.memory
+    }
+
+    var count: Int { blockedAt.count }
 }
 
 /// The updates being answered now: an update handed over twice (from the inbox at start and
@@ -605,35 +581,44 @@ actor UpdateTracker {
     }
 }
 
-/// Messages per person per minute.
+/// Messages per person per minute. People quiet for a minute are forgotten (their window is
+/// empty either way), so it holds only the last minute's writers.
 actor UserRateLimiter {
     private let perMinute: Int
-    private var recent: [Int64: [Date]] = [:]
+    private var recent = ForgetfulDictionary<Int64, [Date]>()
+    private let now: @Sendable () -> Date
 
-    init(perMinute: Int) { self.perMinute = perMinute }
+    init(perMinute: Int, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.perMinute = perMinute
+        self.now = now
+    }
 
     func allow(user: Int64) -> Bool {
-        let now = Date()
+        let now = now()
         var times = (recent[user] ?? []).filter { now.timeIntervalSince($0) < 60 }
         guard times.count < perMinute else { return false }
         times.append(now)
-        recent[user] = times
+        recent.set(times, for: user) { $0.allSatisfy { now.timeIntervalSince($0) >= 60 } }
         return true
     }
+
+    var trackedUsers: Int { recent.count }
 }
 
 /// Strangers told "this bot is private": once per stranger per `interval`, so that flooding the bot
 /// costs it nothing but silence.
 actor RefusalLimiter {
     private let interval: TimeInterval
-    private var told: [Int64: Date] = [:]
+    private var told = ForgetfulDictionary<Int64, Date>()
 
     init(interval: TimeInterval) { self.interval = interval }
 
     func shouldTell(_ user: Int64, now: Date = Date()) -> Bool {
         if let last = told[user], now.timeIntervalSince(last) < interval { return false }
-        if told.count > 10_000 { told = told.filter { now.timeIntervalSince($0.value) < interval } }
-        told[user] = now
+        // Strangers told longer ago than the interval are forgotten: they would be told again anyway.
+        told.set(now, for: user) { now.timeIntervalSince($0) >= interval }
         return true
     }
+
+    var trackedStrangers: Int { told.count }
 }

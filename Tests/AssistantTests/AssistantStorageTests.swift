@@ -137,6 +137,6 @@ import TestSupport
         #expect(stored.summary.contains("User: Point 1."), "extractive, since no model answered")
         #expect(stored.messageCount == 40)
         #expect(stored.keyFacts == ["Name: Ana"])
-        #expect(assistant.upkeep.pending == 0, "nothing is kept for a conversation without work")
+        #expect(assistant.upkeep.activeKeys == 0, "nothing is kept for a conversation without work")
     }
 }
