@@ -5,11 +5,13 @@ import Core
 /// group (one every 3 s), 30 a second overall; after a 429 the chat (or, for a global flood,
 /// every chat) waits `retry_after`. Callers `await` their turn; nothing is dropped.
 public actor FloodControl {
-    /// Telegram's guidance, from shared/reference/telegram.md, plus 50 ms: Telegram measures when
-    /// calls arrive, and a call can arrive sooner after the previous one than it was sent (a strict
-    /// fake at exactly 1 s answered one 429 per chat without the margin).
-    public static let privateInterval: TimeInterval = 1.05
-    public static let groupInterval: TimeInterval = 3.05
+    /// Telegram's guidance (shared/reference/telegram.md), counted from when Telegram answered the
+    /// chat's previous call (``answered(chat:isGroup:)``): Telegram measures when calls arrive, and
+    /// its answer leaves after it measured, so a call sent an interval later cannot arrive early
+    /// however the network spaces them (counted from the send, a strict fake at exactly 1 s
+    /// answered one 429 per chat).
+    public static let privateInterval: TimeInterval = 1
+    public static let groupInterval: TimeInterval = 3
     public static let globalPerSecond = 30
 
     /// When each chat may receive its next message, and until when a 429 pauses it. A time in
@@ -56,6 +58,14 @@ public actor FloodControl {
 
     /// Chats with a wait in force or not yet forgotten.
     var trackedChats: Int { Set(nextAllowed.keys).union(pausedUntil.keys).count }
+
+    /// Telegram answered a call to `chat` (whatever it said): the chat's next turn is an interval
+    /// from now.
+    public func answered(chat: Int64, isGroup: Bool) {
+        let now = now()
+        let next = now.addingTimeInterval(isGroup ? Self.groupInterval : Self.privateInterval)
+        nextAllowed.set(max(nextAllowed[chat] ?? .distantPast, next), for: chat) { $0 <= now }
+    }
 
     /// After a 429: `chat` waits `seconds`; with `chat == nil`, everyone does.
     public func pause(chat: Int64?, seconds: Int) {

@@ -25,7 +25,8 @@ struct StreamingReply {
 
     /// How often "typing…" is renewed (it lasts about five seconds).
     static let typingInterval: TimeInterval = 4
-    /// A preview shorter than this is not worth a message yet.
+    /// A preview message (groups: sent, then edited) shorter than this is not worth sending yet;
+    /// a draft shows from the first word.
     static let minimumPreview = 12
     /// How long one part is retried through outages and garbage answers before it is left for
     /// the next start (with a journal) or given up.
@@ -61,7 +62,9 @@ struct StreamingReply {
             }
         }
         typing.cancel()
+        // A preview waiting for its turn gives the turn up: the final text takes it.
         previews.cancel()
+        state.finish()
         _ = await previews.value
         // Cancelled (a stop past its deadline): the partial text is not passed off as the answer;
         // the update stays in the inbox and the next start answers it whole.
@@ -77,30 +80,29 @@ struct StreamingReply {
         await sendFinal(text, previewMessage: previewMessage, from: deliveredParts)
     }
 
-    /// Sends the newest text every turn while it changes (edits of one message merge: only the
-    /// latest text goes out).
+    /// Shows the newest text whenever it changes and the chat's turn allows (changes made while
+    /// a preview waits or is sent merge: only the latest text goes out).
     private func previewLoop(_ state: ReplyState) async {
         guard live else { return }
         var shown = ""
         var useDrafts = isPrivate
         let draftID = Int64.random(in: 1...Int64(Int32.max))
-        while !Task.isCancelled {
-            let text = await state.text
-            guard text.count >= Self.minimumPreview, text != shown else {
-                try? await Task.sleep(for: .milliseconds(200))  // cancelled: the loop's check ends it
-                continue
-            }
+        for await _ in state.changes {
+            guard await state.text.count >= (useDrafts ? 1 : Self.minimumPreview), await state.text != shown else { continue }
             guard await flood.waitTurn(chat: chat, isGroup: !isPrivate), !Task.isCancelled else { return }
+            let text = await state.text  // the newest, after the wait
             let preview = TelegramFormatter.html(String(TelegramFormatter.chunks(text).first ?? text))
             do {
-                if useDrafts {
-                    try await api.sendMessageDraft(chatID: chat, draftID: draftID, text: preview)
-                } else if let message = await state.previewMessage {
-                    try await api.editMessageText(chatID: chat, messageID: message, text: preview)
-                } else {
-                    let sent = try await api.sendMessage(chatID: chat, text: preview, replyTo: replyTo)
-                    await state.setPreviewMessage(sent.message_id)
-                    journal?.previewSent(sent.message_id)
+                try await paced { () async throws(BotAPIError) in
+                    if useDrafts {
+                        try await api.sendMessageDraft(chatID: chat, draftID: draftID, text: preview)
+                    } else if let message = await state.previewMessage {
+                        try await api.editMessageText(chatID: chat, messageID: message, text: preview)
+                    } else {
+                        let sent = try await api.sendMessage(chatID: chat, text: preview, replyTo: replyTo)
+                        await state.setPreviewMessage(sent.message_id)
+                        journal?.previewSent(sent.message_id)
+                    }
                 }
                 shown = text
             } catch {
@@ -121,6 +123,18 @@ struct StreamingReply {
                 }
             }
         }
+    }
+
+    /// Makes a call whose turn was taken, then tells flood control Telegram answered (whatever
+    /// it said): the chat's next turn counts from here.
+    private func paced(_ call: () async throws(BotAPIError) -> Void) async throws(BotAPIError) {
+        do {
+            try await call()
+        } catch {
+            await flood.answered(chat: chat, isGroup: !isPrivate)
+            throw error
+        }
+        await flood.answered(chat: chat, isGroup: !isPrivate)
     }
 
     /// Sends the parts of the final text from part `first` on; the first part replaces the
@@ -160,7 +174,9 @@ struct StreamingReply {
             if await blocked.contains(chat) { return .delivered }
             await flood.waitTurn(chat: chat, isGroup: !isPrivate)
             do {
-                if usePlain { try await plain() } else { try await formatted() }
+                try await paced { () async throws(BotAPIError) in
+                    if usePlain { try await plain() } else { try await formatted() }
+                }
                 return .delivered
             } catch {
                 switch error.kind {
@@ -216,10 +232,27 @@ struct DeliveryJournal: Sendable {
 actor ReplyState {
     private(set) var text = ""
     private(set) var previewMessage: Int?
+    /// A tick whenever the text changes; ticks a busy reader has not taken yet merge into one.
+    nonisolated let changes: AsyncStream<Void>
+    private let changed: AsyncStream<Void>.Continuation
 
-    init(previewMessage: Int? = nil) { self.previewMessage = previewMessage }
+    init(previewMessage: Int? = nil) {
+        self.previewMessage = previewMessage
+        (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
 
-    func append(_ piece: String) { text += piece }
-    func reset() { text = "" }
+    func append(_ piece: String) {
+        text += piece
+        changed.yield()
+    }
+
+    func reset() {
+        text = ""
+        changed.yield()
+    }
+
+    /// The answer is complete: the preview loop ends.
+    nonisolated func finish() { changed.finish() }
+
     func setPreviewMessage(_ id: Int) { previewMessage = id }
 }

@@ -43,6 +43,8 @@ public struct FakeLLMScript: Sendable {
     public var rawUsage: String?
     /// How the request fails, if it does.
     public var fault: Fault?
+    /// A chunk the stream waits before until the test opens the hold.
+    public var hold: StreamHold?
 
     /// A script answering `text` in word-sized chunks.
     public init(text: String = "Hello from the fake provider.", pace: Duration = .zero, promptTokens: Int = 12, outputTokens: Int = 7, cachedTokens: Int = 0, cacheWriteTokens: Int = 0, includeUsage: Bool = true, rawUsage: String? = nil, fault: Fault? = nil) {

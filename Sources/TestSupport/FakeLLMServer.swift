@@ -158,6 +158,7 @@ public final class FakeLLMServer: Sendable {
         for (index, text) in script.chunks.enumerated() {
             if midStreamFault(script, index: index, wire: .openAI, writer: writer) { return }
             if script.pace > .zero { writer.pause(script.pace) }
+            if let hold = script.hold, hold.beforeChunk == index { hold.wait() }
             let isLast = index == script.chunks.count - 1
             // Written by hand: this is the hot path of the benchmarks that share the CPU with the fake.
             let finish = isLast ? "\"stop\"" : "null"
@@ -217,6 +218,7 @@ public final class FakeLLMServer: Sendable {
         for (index, text) in script.chunks.enumerated() {
             if midStreamFault(script, index: index, wire: .anthropic, writer: writer) { return }
             if script.pace > .zero { writer.pause(script.pace) }
+            if let hold = script.hold, hold.beforeChunk == index { hold.wait() }
             guard writer.send("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\(quoted(text))}}\n\n") else { return }
         }
         _ = event("content_block_stop", ["type": "content_block_stop", "index": 0])

@@ -69,3 +69,19 @@ import TestSupport
 private func matches(_ waits: [TimeInterval], _ expected: [TimeInterval]) -> Bool {
     waits.count == expected.count && zip(waits, expected).allSatisfy { abs($0 - $1) < 1e-6 }
 }
+
+@Suite struct FloodControlAnswerTests {
+    /// A call that took 0.3 s to be answered: the next waits a whole interval from the answer,
+    /// not the 0.7 s left of an interval counted from the send.
+    @Test func theIntervalCountsFromTelegramsAnswer() async {
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let flood = FloodControl(sleep: { clock.advance($0) }, now: { clock.now })
+        #expect(await flood.waitTurn(chat: 1, isGroup: false))
+        clock.record(0)  // the call is under way
+        clock.advance(0.3)
+        await flood.answered(chat: 1, isGroup: false)
+        #expect(await flood.waitTurn(chat: 1, isGroup: false))
+        let waited = clock.sleeps.last ?? 0
+        #expect(abs(waited - FloodControl.privateInterval) < 1e-6, "waited \(waited) s")
+    }
+}

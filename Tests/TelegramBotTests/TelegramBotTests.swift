@@ -17,9 +17,9 @@ final class BotHarness: Sendable {
     let model: FakeLLMServer
     let environment: [String: String]
 
-    init(script: FakeLLMScript = FakeLLMScript(text: "Hello **there**!"), environment: [String: String] = [:]) throws {
+    init(script: FakeLLMScript = FakeLLMScript(text: "Hello **there**!"), environment: [String: String] = [:], limits: FakeTelegramServer.Limits? = nil) throws {
         directory = try TemporaryDirectory()
-        telegram = try FakeTelegramServer()
+        telegram = try FakeTelegramServer(limits: limits)
         model = try FakeLLMServer(.openAI, defaultScript: script)
         self.environment = [
             "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": model.baseURL, "LLM_ENABLE_CACHING": "false",
