@@ -3,93 +3,6 @@ public import Foundation
 public import Store
 import Synchronization
 
-/// Spend limits in USD: per provider per UTC hour and day, across providers per day, per user per day.
-public struct BudgetLimits: Sendable, Hashable {
-    public var defaultHourly: Double
-    public var defaultDaily: Double
-    /// Operators' per-provider overrides.
-    public var providerHourly: [String: Double]
-    public var providerDaily: [String: Double]
-    public var globalDaily: Double
-    /// `nil`: no per-user limit.
-    public var userDaily: Double?
-
-    public init(defaultHourly: Double, defaultDaily: Double, providerHourly: [String: Double] = [:], providerDaily: [String: Double] = [:], globalDaily: Double, userDaily: Double?) {
-        self.defaultHourly = defaultHourly
-        self.defaultDaily = defaultDaily
-        self.providerHourly = providerHourly
-        self.providerDaily = providerDaily
-        self.globalDaily = globalDaily
-        self.userDaily = userDaily
-    }
-
-    /// The configured limits with the operator's persisted overrides.
-    public init(settings: QuotaSettings, overrides: [String: ProviderOverrides]) {
-        self.init(
-            defaultHourly: settings.hourlyUSD, defaultDaily: settings.dailyUSD,
-            providerHourly: overrides.compactMapValues(\.hourlyQuotaUSD), providerDaily: overrides.compactMapValues(\.dailyQuotaUSD),
-            globalDaily: settings.globalDailyUSD, userDaily: settings.userDailyUSD > 0 ? settings.userDailyUSD : nil)
-    }
-
-    public func hourly(_ provider: String) -> Double { providerHourly[provider] ?? defaultHourly }
-    public func daily(_ provider: String) -> Double { providerDaily[provider] ?? defaultDaily }
-}
-
-/// What is left to spend for a request, in USD.
-public struct Headroom: Sendable, Hashable {
-    public var providerHourly: Double
-    public var providerDaily: Double
-    public var global: Double
-    public var user: Double?
-}
-
-/// A request over a limit: which one, and how much is left.
-public struct BudgetError: Error, Sendable, CustomStringConvertible {
-    public let scope: String
-    public let remaining: Double
-    public let needed: Double
-    /// Why nothing could be reserved when no limit refused (the ledger could not be written).
-    public let unavailable: String?
-
-    public init(scope: String, remaining: Double, needed: Double) {
-        self.scope = scope
-        self.remaining = remaining
-        self.needed = needed
-        self.unavailable = nil
-    }
-
-    /// Nothing could be reserved because the ledger cannot be written: refused, since a request
-    /// the ledger does not hold could overspend every limit.
-    public init(unavailable reason: String, needed: Double) {
-        self.scope = "the budget ledger"
-        self.remaining = 0
-        self.needed = needed
-        self.unavailable = reason
-    }
-
-    public var description: String {
-        if let unavailable { return "the budget ledger cannot record a reservation (\(unavailable))" }
-        return String(format: "%@: $%.4f left, this request may cost up to $%.4f", scope, max(0, remaining), needed)
-    }
-}
-
-/// Spend per provider, window and limit, for the console and `stats`.
-public struct BudgetSnapshot: Sendable, Hashable {
-    public struct Line: Sendable, Hashable {
-        public var provider: String?
-        public var window: QuotaWindow
-        public var spent: Double
-        public var reserved: Double
-        public var limit: Double
-    }
-
-    public var lines: [Line]
-
-    public func line(_ provider: String?, _ window: QuotaWindow) -> Line? {
-        lines.first { $0.provider == provider && $0.window == window }
-    }
-}
-
 /// The budgets: reserve before a call, settle after, from a ledger that survives restarts and is
 /// shared by every process on the database.
 ///
@@ -395,7 +308,8 @@ public final class BudgetLedger: Sendable {
     /// a window has rolled over or the last read is older than ``refreshInterval``.
     ///
     /// The database's sums are kept, with the id of the newest row they include: a refresh reads
-    /// only the rows added since (summing a busy day's ledger took ~100 ms at 100,000 rows), and
+    /// only the rows added since (summing a whole busy day's ledger on every refresh would cost
+    /// more than the requests it guards), and
     /// the whole window only when it rolls over. The read runs outside the lock, so requests keep
     /// reserving and settling against the current sums meanwhile; one caller reads at a time.
     /// Rows the write-behind queue commits during the read may or may not be in it, so they are

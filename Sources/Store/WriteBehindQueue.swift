@@ -41,10 +41,9 @@ public final class WriteBehindQueue: Sendable {
     }
 
     /// How long the writer gathers items before a transaction, unless someone is flushing: one
-    /// commit for many requests instead of one each. Under load a batch's rows share its fixed
-    /// costs (the transaction, the pages each table's last leaf rewrites): measured with this
-    /// schema on the development machine, 25 requests' rows a commit cost 9.2 µs a request, 100
-    /// cost 7.3, 500 cost 6.0. Busy at 3,000 requests a second, 50 ms gathers 150.
+    /// commit for many requests instead of one each, since a batch's rows share its fixed costs
+    /// (the transaction, the pages each table's last leaf rewrites). 50 ms is short next to any
+    /// answer and gathers a busy moment's rows (the write-behind benchmark measures the cost).
     static let batchWindow: TimeInterval = 0.05
 
     /// Items kept while the database refuses writes.
