@@ -91,8 +91,6 @@ public struct ConversationContext: Sendable, Hashable {
 public final class Assistant: Sendable {
     /// The system prompt every conversation starts from.
     public static let systemPrompt = "You are a helpful assistant in a chat. Answer clearly and accurately; say so when you are not sure. Use Markdown sparingly."
-    /// The window assumed when no model can be planned (the request will then fail in routing anyway).
-    static let fallbackContextWindow = 8_192
     /// Messages beyond the recent window wait for this many before they are summarized together.
     public static let summarizeBatch = 20
 
@@ -202,17 +200,33 @@ public final class Assistant: Sendable {
             history = []
         }
 
-        let model = gateway.plannedModel(priority: request.priority, maxOutputTokens: request.maxOutputTokens, user: request.userID)
-        let context = ContextBuilder.build(ContextBuilder.Input(
+        // Routed once, on what is never dropped (the system prompt and the person's words); the
+        // context is then fitted to the chosen model's window, and again to a fallback's if its
+        // window or tokenizer differ.
+        let input = ContextBuilder.Input(
             systemPrompt: Self.systemPrompt, style: style, facts: facts, summary: summary, history: history, userMessage: text,
-            contextWindow: model?.contextWindow ?? Self.fallbackContextWindow, answerBudget: request.maxOutputTokens,
-            encoding: TokenEncoding.of(model: model?.id ?? "")))
+            contextWindow: 0, answerBudget: request.maxOutputTokens, encoding: .o200k)
+        let fit: @Sendable (ModelEntry) -> [ChatMessage] = { model in
+            var sized = input
+            sized.contextWindow = model.contextWindow
+            sized.encoding = TokenEncoding.of(model: model.id)
+            return ContextBuilder.build(sized).messages
+        }
+        var gatewayRequest = GatewayRequest(
+            conversation: request.conversation, user: request.userID, messages: [.system(Self.systemPrompt), .user(text)],
+            priority: request.priority, maxOutputTokens: request.maxOutputTokens, streaming: request.streaming,
+            callerSavesAnswer: true, refit: fit)
+        let decision: RouteDecision
+        switch gateway.route(gatewayRequest) {
+        case .decided(let made): decision = made
+        case .refused(let result):
+            emit(.completed(AssistantResult(result, personalityApplied: nil)))
+            return
+        }
+        gatewayRequest.messages = fit(decision.chosen)
 
-        let gatewayRequest = GatewayRequest(
-            conversation: request.conversation, user: request.userID, messages: context.messages, priority: request.priority,
-            maxOutputTokens: request.maxOutputTokens, streaming: request.streaming, callerSavesAnswer: true)
         var gatewayResult: GatewayResult?
-        await gateway.answer(gatewayRequest) { event in
+        await gateway.answer(gatewayRequest, routed: decision) { event in
             switch event {
             case .routed(let decision): emit(.routed(decision))
             case .delta(let piece): emit(.delta(piece))

@@ -108,12 +108,32 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// The model a request of this shape would go to now (for fitting a context to its window).
-    public func plannedModel(priority: RequestPriority, maxOutputTokens: Int, user: String?) -> ModelEntry? {
+    /// How routing went: the decision, or the friendly failure (already logged and announced).
+    public enum RouteOutcome: Sendable {
+        case decided(RouteDecision)
+        case refused(GatewayResult)
+    }
+
+    /// Routes `request` — once per request: ``answer(_:routed:emit:)`` uses the decision as it is.
+    ///
+    /// A caller that fits its context to the chosen model's window routes with the part of the
+    /// prompt that is never dropped (the system prompt and the person's words), builds the
+    /// context for `decision.chosen`, and passes ``GatewayRequest/refit`` for fallbacks whose
+    /// window or tokenizer differ.
+    public func route(_ request: GatewayRequest) -> RouteOutcome {
+        let started = ContinuousClock.now
         refreshControlsIfStale()
-        let probe = GatewayRequest(user: user, messages: [.user("")], priority: priority, maxOutputTokens: maxOutputTokens)
-        // No model can take it now: the request itself is then refused in routing, with the reason.
-        return try? Router.route(RouteRequest(priority: priority, promptTokens: 1, maxOutputTokens: maxOutputTokens), in: routingContext(for: probe)).chosen
+        if let model = request.model, candidateEntry(model) == nil {
+            let reason = "\(model) is not in the model catalog, so its cost is unknown; add it with SWITCHBOARD_MODELS_FILE (`switchboard models` lists the known ones)"
+            return .refused(failure(request, reason: reason, routeReason: "", started: started, errors: [reason]))
+        }
+        do {
+            return .decided(try Router.route(routeRequest(request), in: routingContext(for: request)))
+        } catch {
+            logFailure(request, kind: "no_route", message: error.description)
+            let text = error.isBudgetOnly ? Self.budgetAnswer : Self.fallbackAnswer
+            return .refused(failure(request, reason: error.description, routeReason: "", started: started, errors: [error.description], text: text))
+        }
     }
 
     /// Answers `request` and returns the result only.
@@ -127,24 +147,21 @@ public final class Gateway: Sendable {
 
     /// The whole pipeline for one request. `emit` is called in order, ending with `.completed`
     /// (the Assistant calls this directly: its events pass through without another stream).
-    public func answer(_ request: GatewayRequest, emit: (GatewayEvent) -> Void) async {
+    /// `routed`: the decision ``route(_:)`` made for it; without one the request is routed here.
+    public func answer(_ request: GatewayRequest, routed: RouteDecision? = nil, emit: (GatewayEvent) -> Void) async {
         let started = ContinuousClock.now
-        refreshControlsIfStale()
-        if let model = request.model, candidateEntry(model) == nil {
-            let reason = "\(model) is not in the model catalog, so its cost is unknown; add it with SWITCHBOARD_MODELS_FILE (`switchboard models` lists the known ones)"
-            emit(.completed(failure(request, reason: reason, routeReason: "", started: started, errors: [reason])))
-            return
-        }
         let decision: RouteDecision
-        let routing = routeRequest(request)
-        do {
-            decision = try Router.route(routing, in: routingContext(for: request))
-        } catch {
-            let budgetOnly = error.isBudgetOnly
-            logFailure(request, kind: "no_route", message: error.description)
-            emit(.completed(failure(request, reason: error.description, routeReason: "", started: started, errors: [error.description], text: budgetOnly ? Self.budgetAnswer : Self.fallbackAnswer)))
-            return
+        if let routed {
+            decision = routed
+        } else {
+            switch route(request) {
+            case .decided(let made): decision = made
+            case .refused(let result):
+                emit(.completed(result))
+                return
+            }
         }
+        let routing = routeRequest(request)
         if let conversation = request.conversation {
             bus.publish(.routeDecided(RouteDecided(request: request.id, conversation: conversation, provider: decision.chosen.provider, model: decision.chosen.id, reason: decision.summary)))
         }
@@ -276,8 +293,10 @@ public final class Gateway: Sendable {
                     onlyBudgetRefusals = false
                     break
                 }
+                let sized = attemptRequest(request, for: model, chosen: decision.chosen)
+                let prompt = sized.messages == request.messages ? routing.prompt(for: model) : routeRequest(sized).prompt(for: model)
                 let outcome = await attemptCall(
-                    request, model: model, provider: provider, prompt: routing.prompt(for: model), decision: decision,
+                    sized, model: model, provider: provider, prompt: prompt, decision: decision,
                     cacheKey: model.id == decision.chosen.id ? cacheKey : nil, started: started, restart: shownText,
                     mayRegenerate: !regenerated, emit: emit)
                 switch outcome {
@@ -331,6 +350,17 @@ public final class Gateway: Sendable {
         let budgetOnly = onlyBudgetRefusals && !errors.isEmpty
         logFailure(request, kind: budgetOnly ? "over_budget" : "all_failed", message: summary)
         emit(.completed(failure(request, reason: summary, routeReason: decision.summary, started: started, errors: errors, text: budgetOnly ? Self.budgetAnswer : Self.fallbackAnswer)))
+    }
+
+    /// The request as `model` gets it: a fallback whose window or tokenizer differ from the
+    /// chosen model's gets the context fitted again to its own (``GatewayRequest/refit``).
+    private func attemptRequest(_ request: GatewayRequest, for model: ModelEntry, chosen: ModelEntry) -> GatewayRequest {
+        guard let refit = request.refit, model.id != chosen.id,
+            model.contextWindow < chosen.contextWindow || TokenEncoding.of(model: model.id) != TokenEncoding.of(model: chosen.id)
+        else { return request }
+        var fitted = request
+        fitted.messages = refit(model)
+        return fitted
     }
 
     enum AttemptOutcome {

@@ -23,8 +23,11 @@ public struct GatewayRequest: Sendable {
     /// in one transaction and then calls ``Gateway/finish(_:of:saved:)``, which announces it: the
     /// Assistant, so that an answer on the bus is an answer in the database with its cost.
     public var callerSavesAnswer: Bool
+    /// Builds the messages again for a fallback model whose window or tokenizer differ from those
+    /// of the model they were built for (the Assistant fits memory to the routed model's window).
+    public var refit: (@Sendable (ModelEntry) -> [ChatMessage])?
 
-    public init(id: RequestID = .make(), conversation: ConversationID? = nil, user: String? = nil, messages: [ChatMessage], priority: RequestPriority = .normal, maxOutputTokens: Int = 1024, temperature: Double? = nil, streaming: Bool = true, provider: String? = nil, model: String? = nil, callerSavesAnswer: Bool = false) {
+    public init(id: RequestID = .make(), conversation: ConversationID? = nil, user: String? = nil, messages: [ChatMessage], priority: RequestPriority = .normal, maxOutputTokens: Int = 1024, temperature: Double? = nil, streaming: Bool = true, provider: String? = nil, model: String? = nil, callerSavesAnswer: Bool = false, refit: (@Sendable (ModelEntry) -> [ChatMessage])? = nil) {
         self.id = id
         self.conversation = conversation
         self.user = user
@@ -36,6 +39,7 @@ public struct GatewayRequest: Sendable {
         self.provider = provider
         self.model = model
         self.callerSavesAnswer = callerSavesAnswer
+        self.refit = refit
     }
 }
 
