@@ -33,21 +33,26 @@ struct RunCommand: AsyncParsableCommand {
         let services = BotServices(runtime: runtime)
         guard let bot = services.bot else { throw CleanExit.failure("the Telegram bot could not be created") }
         let logger = Logger(label: "switchboard.run")
-        let task = Task { try await services.run() }
         // Stop on SIGTERM/SIGINT: stop taking updates, let answers in flight finish, flush the
         // writes. A second signal exits at once (what was reserved is settled by the next start).
+        // The handlers are in place before the bot starts: a signal while it starts up is neither
+        // lost nor fatal, and stops it as one a minute later would.
         let deadline = Duration.seconds(loaded.settings.shutdownTimeout)
         let signals = Atomic<Int>(0)
+        let running = Mutex<Task<Void, any Error>?>(nil)
         let stop = BotRunner.onTermination {
             if signals.add(1, ordering: .relaxed).newValue == 1 {
                 logger.notice("stopping: no new updates; answers in flight get up to \(deadline) (signal again to exit now)")
-                task.cancel()
+                running.withLock { $0?.cancel() }
             } else {
                 logger.warning("second signal: exiting now; unanswered updates stay in the inbox")
                 Foundation.exit(130)
             }
         }
         defer { _ = stop }
+        let task = Task { try await services.run() }
+        running.withLock { $0 = task }
+        if signals.load(ordering: .relaxed) > 0 { task.cancel() }  // signalled while the task was made
         var failure: String?
         do {
             try await task.value
