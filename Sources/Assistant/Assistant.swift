@@ -7,6 +7,9 @@ public import Store
 
 /// A message to answer, from any channel.
 public struct AssistantRequest: Sendable {
+    /// Made at intake and carried by every event, usage row, error-log line and log line of the
+    /// answer (`switchboard trace ID`).
+    public var id: RequestID
     public var conversation: ConversationID
     public var channel: Channel
     /// Whose personality to learn and whose budget to charge (a Telegram user id); `nil` for the
@@ -23,7 +26,8 @@ public struct AssistantRequest: Sendable {
     public var streaming: Bool
     public var maxOutputTokens: Int
 
-    public init(conversation: ConversationID, channel: Channel, userID: String? = nil, userName: String = "user", text: String, persona: Persona? = nil, history: [ChatMessage]? = nil, priority: RequestPriority = .normal, streaming: Bool = true, maxOutputTokens: Int = 1024) {
+    public init(id: RequestID = .make(), conversation: ConversationID, channel: Channel, userID: String? = nil, userName: String = "user", text: String, persona: Persona? = nil, history: [ChatMessage]? = nil, priority: RequestPriority = .normal, streaming: Bool = true, maxOutputTokens: Int = 1024) {
+        self.id = id
         self.conversation = conversation
         self.channel = channel
         self.userID = userID
@@ -136,10 +140,10 @@ public final class Assistant: Sendable {
     /// control characters stripped, an over-long message refused with the reason, suspected
     /// prompt injections recorded in the error log. The Gateway does not apply it to what it is
     /// asked: the system's own calls (a summary prompt holds many messages) are not people's.
-    public func admit(_ text: String, conversation: ConversationID?) -> ContentChecks.Input {
+    public func admit(_ text: String, conversation: ConversationID?, request: RequestID? = nil) -> ContentChecks.Input {
         let input = ContentChecks.check(input: text, maxLength: settings.maxInputLength)
         if !input.flags.isEmpty {
-            gateway.logError(source: "content", kind: "prompt_injection_suspected", message: "message in \(conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))")
+            gateway.logError(source: "content", kind: "prompt_injection_suspected", message: "message in \(conversation?.rawValue ?? "-"): \(input.flags.joined(separator: ", "))", request: request)
         }
         return input
     }
@@ -151,7 +155,7 @@ public final class Assistant: Sendable {
         }
         // People's messages meet the intake policy here, before anything is stored: an over-long
         // message leaves no trace half-way, and control characters never reach history or model.
-        let admitted = admit(request.text, conversation: request.conversation)
+        let admitted = admit(request.text, conversation: request.conversation, request: request.id)
         if let refusal = admitted.refusal {
             emit(.completed(Self.refusal(refusal)))
             return
@@ -170,7 +174,7 @@ public final class Assistant: Sendable {
             profile = settings.features.personality ? try store.userProfile(profileKey) : nil
             recent = settings.features.memory && request.history == nil ? try store.recentMessages(conversation: conversationID, limit: memoryWindow) : []
         } catch {
-            gateway.logError(source: "store", kind: "memory_unreadable", message: "conversation \(conversationID): \(error)")
+            gateway.logError(source: "store", kind: "memory_unreadable", message: "conversation \(conversationID): \(error)", request: request.id)
             emit(.completed(Self.refusal(Self.memoryUnavailableAnswer, details: "the conversation could not be read: \(error)")))
             return
         }
@@ -213,7 +217,7 @@ public final class Assistant: Sendable {
             return ContextBuilder.build(sized).messages
         }
         var gatewayRequest = GatewayRequest(
-            conversation: request.conversation, user: request.userID, messages: [.system(Self.systemPrompt), .user(text)],
+            id: request.id, conversation: request.conversation, user: request.userID, messages: [.system(Self.systemPrompt), .user(text)],
             priority: request.priority, maxOutputTokens: request.maxOutputTokens, streaming: request.streaming,
             callerSavesAnswer: true, refit: fit)
         let decision: RouteDecision
@@ -264,7 +268,7 @@ public final class Assistant: Sendable {
         } catch {
             saved = false
             final.errorDetails.append("the conversation could not be saved: \(error)")
-            gateway.logError(source: "store", kind: "exchange_not_saved", message: "conversation \(conversationID): the answer was sent but not remembered: \(error)")
+            gateway.logError(source: "store", kind: "exchange_not_saved", message: "conversation \(conversationID): the answer was sent but not remembered: \(error)", request: request.id)
         }
         gateway.finish(result, of: gatewayRequest, saved: saved)
         emit(.completed(final))

@@ -202,12 +202,15 @@ public struct ErrorLogged: Sendable, Hashable {
     /// Where it happened (`openai`, `telegram`, `store`…).
     public var source: String
     public var message: String
+    /// The request it is about, when it is about one.
+    public var request: RequestID?
     public var at: Date
 
     /// Secrets in `message` are scrubbed (see ``Redactor``).
-    public init(source: String, message: String, at: Date) {
+    public init(source: String, message: String, request: RequestID? = nil, at: Date) {
         self.source = source
         self.message = Redactor.shared.scrub(message)
+        self.request = request
         self.at = at
     }
 }

@@ -305,7 +305,7 @@ public final class Gateway: Sendable {
                     regenerated = true
                     shownText = shownText || !result.text.isEmpty
                     errors.append("\(model.id) gave an empty or repetitive answer; regenerated once")
-                    logError(source: "content", kind: "answer_regenerated", message: "request \(request.id): \(model.id) answer was empty or repetitive")
+                    logError(source: "content", kind: "answer_regenerated", message: "\(model.id) answer was empty or repetitive", request: request.id)
                     continue
                 case .answered(let result, _):
                     let final = GatewayResult(
@@ -412,7 +412,7 @@ public final class Gateway: Sendable {
                         if runaway.isPastLimit(text) {
                             // Leaving the loop drops the stream, which cancels the transfer:
                             // no more tokens are sent, none more are paid for.
-                            logError(source: model.provider, kind: "runaway_stream", message: "request \(request.id): \(model.id) kept streaming past max_tokens \(chat.maxOutputTokens); cut, billed for what was received (at most the maximum)")
+                            logError(source: model.provider, kind: "runaway_stream", message: "\(model.id) kept streaming past max_tokens \(chat.maxOutputTokens); cut, billed for what was received (at most the maximum)", request: request.id)
                             usage = TokenUsage.estimated(for: chat, answer: text)
                             stop = .maxTokens
                             break streaming
@@ -472,7 +472,7 @@ public final class Gateway: Sendable {
             } else {
                 breakers[model.provider]?.releaseProbe()
             }
-            logError(source: model.provider, kind: failure.code.rawValue, message: failure.description)
+            logError(source: model.provider, kind: failure.code.rawValue, message: failure.description, request: request.id)
             return .failed(failure, showedText: !text.isEmpty)
         }
     }
@@ -484,7 +484,7 @@ public final class Gateway: Sendable {
         do {
             return try ledger.settle(reservation, record: record, writtenByCaller: writtenByCaller)
         } catch {
-            logError(source: "store", kind: "usage_not_saved", message: "request \(record.requestID): the usage row could not be written: \(error)")
+            logError(source: "store", kind: "usage_not_saved", message: "the usage row could not be written: \(error)", request: RequestID(rawValue: record.requestID))
             return false
         }
     }
@@ -508,7 +508,7 @@ public final class Gateway: Sendable {
     private func checkedUsage(_ reported: TokenUsage, of chat: ChatRequest, answer: String, within bounds: UsageCheck.Bounds, provider: String, request: GatewayRequest) -> TokenUsage {
         let usage = UsageCheck.checked(reported, within: bounds, estimate: TokenUsage.estimated(for: chat, answer: answer))
         if usage != reported && !reported.isEstimated {
-            logError(source: provider, kind: "implausible_usage", message: "request \(request.id): \(chat.model) reported prompt \(reported.promptTokens), output \(reported.outputTokens), cache read \(reported.cacheReadTokens), cache write \(reported.cacheWriteTokens) tokens; billed as prompt \(usage.promptTokens), output \(usage.outputTokens), cache read \(usage.cacheReadTokens), cache write \(usage.cacheWriteTokens) (at most what was reserved), marked estimated")
+            logError(source: provider, kind: "implausible_usage", message: "\(chat.model) reported prompt \(reported.promptTokens), output \(reported.outputTokens), cache read \(reported.cacheReadTokens), cache write \(reported.cacheWriteTokens) tokens; billed as prompt \(usage.promptTokens), output \(usage.outputTokens), cache read \(usage.cacheReadTokens), cache write \(usage.cacheWriteTokens) (at most what was reserved), marked estimated", request: request.id)
         }
         return usage
     }
@@ -562,13 +562,14 @@ public final class Gateway: Sendable {
 
     private func logFailure(_ request: GatewayRequest, kind: String, message: String) {
         logger.warning("request failed", metadata: ["request": "\(request.id)", "kind": "\(kind)", "reason": "\(message)"])
-        logError(source: "gateway", kind: kind, message: message)
+        logError(source: "gateway", kind: kind, message: message, request: request.id)
     }
 
-    /// Writes a line to the error log (behind the requests) and shows it on the bus.
-    public func logError(source: String, kind: String, message: String) {
-        writer.enqueue(.error(source: source, kind: kind, message: message, at: clock()))
-        bus.publish(.errorLogged(ErrorLogged(source: source, message: message, at: clock())))
+    /// Writes a line to the error log (behind the requests) and shows it on the bus; `request`
+    /// ties it to one answer's story (`switchboard trace`).
+    public func logError(source: String, kind: String, message: String, request: RequestID? = nil) {
+        writer.enqueue(.error(source: source, kind: kind, message: message, request: request?.rawValue, at: clock()))
+        bus.publish(.errorLogged(ErrorLogged(source: source, message: message, request: request, at: clock())))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -28,18 +28,43 @@ extension SQLiteStore {
     }
 
     /// Appends to the error log (secrets in `message` scrubbed).
-    public func logError(source: String, kind: String?, message: String, at now: Date = Date()) throws(StoreError) {
+    public func logError(source: String, kind: String?, message: String, request: String? = nil, at now: Date = Date()) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)", arguments: [source, kind, Redactor.shared.scrub(message), now])
+            try db.execute(
+                sql: "INSERT INTO error_log (source, kind, message, request_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [source, kind, Redactor.shared.scrub(message), request, now])
         }
     }
 
     /// The newest error log entries, newest first.
-    public func recentErrors(limit: Int) throws(StoreError) -> [(source: String, kind: String?, message: String, at: Date)] {
+    public func recentErrors(limit: Int) throws(StoreError) -> [ErrorLogEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT source, kind, message, created_at FROM error_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                (source: $0["source"], kind: $0["kind"], message: $0["message"], at: $0["created_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT source, kind, message, request_id, created_at FROM error_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map(ErrorLogEntry.init)
         }
+    }
+
+    /// The error log's lines about one request, oldest first.
+    public func errors(ofRequest request: String) throws(StoreError) -> [ErrorLogEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT source, kind, message, request_id, created_at FROM error_log WHERE request_id = ? ORDER BY id", arguments: [request]).map(ErrorLogEntry.init)
+        }
+    }
+}
+
+/// One line of the error log.
+public struct ErrorLogEntry: Sendable, Hashable {
+    public var source: String
+    public var kind: String?
+    public var message: String
+    /// The request it is about, when it is about one.
+    public var request: String?
+    public var at: Date
+
+    init(_ row: Row) {
+        source = row["source"]
+        kind = row["kind"]
+        message = row["message"]
+        request = row["request_id"]
+        at = row["created_at"]
     }
 }

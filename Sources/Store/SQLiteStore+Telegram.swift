@@ -7,10 +7,17 @@ extension SQLiteStore {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM telegram_state WHERE key = 'offset'").flatMap(Int64.init) }
     }
 
-    /// Records a handled update (and takes it out of the inbox), in one transaction.
+    /// Records a handled update (and takes it out of the inbox), in one transaction; the request
+    /// that answered it and the parts delivered are kept with it (for `switchboard trace`).
     public func markUpdateProcessed(_ updateID: Int64, at now: Date = Date()) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", arguments: [updateID, now])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO processed_updates (update_id, processed_at, request_id, delivered_parts)
+                    SELECT ?, ?, request_id, delivered_parts FROM telegram_inbox WHERE update_id = ?
+                    UNION ALL SELECT ?, ?, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM telegram_inbox WHERE update_id = ?)
+                    """,
+                arguments: [updateID, now, updateID, updateID, now, updateID])
             try db.execute(sql: "DELETE FROM telegram_inbox WHERE update_id = ?", arguments: [updateID])
             // Update ids are kept a day by Telegram: older rows are of no use.
             try db.execute(sql: "DELETE FROM processed_updates WHERE processed_at < ?", arguments: [now.addingTimeInterval(-2 * 86_400)])
@@ -58,9 +65,9 @@ extension SQLiteStore {
 
     /// Counts one more start of handling `updateID` and returns how many there were, this one
     /// included: more than one means the process stopped while handling it before.
-    public func beginHandling(_ updateID: Int64) throws(StoreError) -> Int {
+    public func beginHandling(_ updateID: Int64, request: String? = nil) throws(StoreError) -> Int {
         try write { db in
-            try db.execute(sql: "UPDATE telegram_inbox SET attempts = attempts + 1 WHERE update_id = ?", arguments: [updateID])
+            try db.execute(sql: "UPDATE telegram_inbox SET attempts = attempts + 1, request_id = COALESCE(?, request_id) WHERE update_id = ?", arguments: [request, updateID])
             return try Int.fetchOne(db, sql: "SELECT attempts FROM telegram_inbox WHERE update_id = ?", arguments: [updateID]) ?? 1
         }
     }
@@ -177,5 +184,28 @@ public struct DeliveryRecord: Sendable, Hashable {
         self.answer = answer
         self.previewMessage = previewMessage
         self.deliveredParts = deliveredParts
+    }
+}
+
+/// What Telegram's side of one request was: the update it answered and how far delivery got.
+public struct TelegramDelivery: Sendable, Hashable {
+    public var updateID: Int64
+    public var receivedAt: Date?
+    /// When the update was marked answered (`nil`: still in the inbox).
+    public var processedAt: Date?
+    public var deliveredParts: Int
+    public var attempts: Int?
+}
+
+extension SQLiteStore {
+    /// The update `request` answered, from the inbox or (for two days) the processed updates.
+    public func telegramDelivery(ofRequest request: String) throws(StoreError) -> TelegramDelivery? {
+        try read { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT update_id, received_at, delivered_parts, attempts FROM telegram_inbox WHERE request_id = ?", arguments: [request]) {
+                return TelegramDelivery(updateID: row["update_id"], receivedAt: row["received_at"], processedAt: nil, deliveredParts: row["delivered_parts"], attempts: row["attempts"])
+            }
+            guard let row = try Row.fetchOne(db, sql: "SELECT update_id, processed_at, delivered_parts FROM processed_updates WHERE request_id = ?", arguments: [request]) else { return nil }
+            return TelegramDelivery(updateID: row["update_id"], receivedAt: nil, processedAt: row["processed_at"], deliveredParts: row["delivered_parts"] ?? 0, attempts: nil)
+        }
     }
 }

@@ -154,16 +154,22 @@ extension SQLiteStore {
 
     /// The most recent usage rows, newest first.
     public func recentUsage(limit: Int) throws(StoreError) -> [UsageRecord] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM usage ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-                UsageRecord(
-                    requestID: row["request_id"], conversationID: row["conversation_id"], userID: row["user_id"],
-                    provider: row["provider"], model: row["model"], promptTokens: row["input_tokens"], outputTokens: row["output_tokens"],
-                    cacheReadTokens: row["cache_read_tokens"], cacheWriteTokens: row["cache_write_tokens"],
-                    costUSD: row["cost_usd"], costEstimated: row["cost_estimated"], latencyMilliseconds: row["latency_ms"],
-                    timeToFirstTokenMilliseconds: row["ttft_ms"], cacheHit: row["cache_hit"], routeReason: row["route_reason"],
-                    outcome: UsageRecord.Outcome(rawValue: row["outcome"]) ?? .error, errorKind: row["error_kind"], createdAt: row["created_at"])
-            }
-        }
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM usage ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.usageRecord) }
+    }
+
+    /// The usage rows of one request (one per attempt), in the order the attempts ended (not by
+    /// id: the answer's row is written with the answer, a failed attempt's behind the request).
+    public func usage(ofRequest request: String) throws(StoreError) -> [UsageRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE request_id = ? ORDER BY created_at, id", arguments: [request]).map(Self.usageRecord) }
+    }
+
+    static func usageRecord(_ row: Row) -> UsageRecord {
+        UsageRecord(
+            requestID: row["request_id"], conversationID: row["conversation_id"], userID: row["user_id"],
+            provider: row["provider"], model: row["model"], promptTokens: row["input_tokens"], outputTokens: row["output_tokens"],
+            cacheReadTokens: row["cache_read_tokens"], cacheWriteTokens: row["cache_write_tokens"],
+            costUSD: row["cost_usd"], costEstimated: row["cost_estimated"], latencyMilliseconds: row["latency_ms"],
+            timeToFirstTokenMilliseconds: row["ttft_ms"], cacheHit: row["cache_hit"], routeReason: row["route_reason"],
+            outcome: UsageRecord.Outcome(rawValue: row["outcome"]) ?? .error, errorKind: row["error_kind"], createdAt: row["created_at"])
     }
 }

@@ -115,6 +115,19 @@ extension SQLiteStore {
             }
             try db.execute(sql: "UPDATE conversations SET facts_through = COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = conversations.id), 0)")
         }
+        migrator.registerMigration("v10-request-ids") { db in
+            // One answer's story (`switchboard trace ID`): its error-log lines, its usage rows and,
+            // for Telegram, the update it answered and how much of it was delivered.
+            try db.alter(table: "error_log") { t in t.add(column: "request_id", .text) }
+            try db.create(index: "error_log_by_request", on: "error_log", columns: ["request_id"])
+            try db.create(index: "usage_by_request", on: "usage", columns: ["request_id"])
+            try db.alter(table: "telegram_inbox") { t in t.add(column: "request_id", .text) }
+            try db.alter(table: "processed_updates") { t in
+                t.add(column: "request_id", .text)
+                t.add(column: "delivered_parts", .integer)
+            }
+            try db.create(index: "processed_updates_by_request", on: "processed_updates", columns: ["request_id"])
+        }
         return migrator
     }
 

@@ -23,7 +23,7 @@ public final class WriteBehindQueue: Sendable {
         case cacheEntry(CachedResponse, key: String, replacing: Date?)
         /// A hit on the entry stored under `key` with expiry `expiresAt`.
         case cacheHit(key: String, expiresAt: Date)
-        case error(source: String, kind: String?, message: String, at: Date)
+        case error(source: String, kind: String?, message: String, request: String? = nil, at: Date)
     }
 
     struct State {
@@ -168,7 +168,7 @@ public final class WriteBehindQueue: Sendable {
         var entries: [(response: CachedResponse, key: String)] = []
         var replaced: [(key: String, expiresAt: Date)] = []
         var hits: [(key: String, expiresAt: Date)] = []
-        var errors: [(source: String, kind: String?, message: String, at: Date)] = []
+        var errors: [(source: String, kind: String?, message: String, request: String?, at: Date)] = []
         var reservations: [Int64] = []
         usage.reserveCapacity(batch.count)
         entries.reserveCapacity(batch.count)
@@ -191,8 +191,8 @@ public final class WriteBehindQueue: Sendable {
                 entries.append((response, key))
             case .cacheHit(let key, let expiresAt):
                 hits.append((key, expiresAt))
-            case .error(let source, let kind, let message, let at):
-                errors.append((source, kind, message, at))
+            case .error(let source, let kind, let message, let request, let at):
+                errors.append((source, kind, message, request, at))
             }
         }
         try store.write { db in
@@ -205,7 +205,7 @@ public final class WriteBehindQueue: Sendable {
             try SQLiteStore.insertCacheEntries(entries, in: db)
             for hit in hits { try SQLiteStore.countCacheHit(key: hit.key, expiresAt: hit.expiresAt, in: db) }
             for error in errors {
-                try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, created_at) VALUES (?, ?, ?, ?)").run([error.source.databaseValue, StoredValues.value(error.kind), Redactor.shared.scrub(error.message).databaseValue, StoredValues.value(error.at)], in: db)
+                try db.cachedStatement(sql: "INSERT INTO error_log (source, kind, message, request_id, created_at) VALUES (?, ?, ?, ?, ?)").run([error.source.databaseValue, StoredValues.value(error.kind), Redactor.shared.scrub(error.message).databaseValue, StoredValues.value(error.request), StoredValues.value(error.at)], in: db)
             }
         }
         return usage

@@ -304,8 +304,11 @@ public final class TelegramBot: Sendable {
                 await tracker.finish(update.update_id)
                 return
             }
-            guard await startHandling(update.update_id, message) else { return }
-            if await handle(message, update: update.update_id, me: me) == .delivered {
+            // The answer's request id, made at intake: the inbox row, events, usage rows and
+            // error-log lines of this answer all carry it (`switchboard trace ID`).
+            let request = RequestID.make()
+            guard await startHandling(update.update_id, message, request: request) else { return }
+            if await handle(message, update: update.update_id, request: request, me: me) == .delivered {
                 await confirm(update.update_id)
             } else {
                 // Telegram stayed unreachable, or the stop cancelled the answer: the inbox keeps
@@ -328,11 +331,11 @@ public final class TelegramBot: Sendable {
 
     /// Counts the start of handling `updateID`; `false` when it was put aside instead (kept in the
     /// quarantine, logged, shown on the console, the sender told).
-    private func startHandling(_ updateID: Int64, _ message: TelegramMessage) async -> Bool {
+    private func startHandling(_ updateID: Int64, _ message: TelegramMessage, request: RequestID) async -> Bool {
         let chat = message.chat
         let attempts: Int
         do {
-            attempts = try store.beginHandling(updateID)
+            attempts = try store.beginHandling(updateID, request: request.rawValue)
         } catch {
             // Not answered: without a record of it, every restart would answer it again. It
             // stays in the inbox until the database can record progress.
@@ -447,7 +450,7 @@ public final class TelegramBot: Sendable {
 
     /// One message: access, group etiquette, commands, rate limit, then the answer — or, when an
     /// earlier run got as far as a final text, the parts of it Telegram has not accepted yet.
-    func handle(_ message: TelegramMessage, update: Int64, me: TelegramUser) async -> StreamingReply.Outcome {
+    func handle(_ message: TelegramMessage, update: Int64, request: RequestID, me: TelegramUser) async -> StreamingReply.Outcome {
         let chat = message.chat
         // A chat whose user blocked the bot gets nothing until they write again (which unblocks).
         await blocked.unblock(chat.id)
@@ -499,14 +502,15 @@ public final class TelegramBot: Sendable {
         }
         let conversation = ConversationID.telegram(chat: chat.id)
         let sender = message.from?.username.map { "@" + $0 } ?? message.from?.first_name ?? String(user)
-        bus.publish(.messageReceived(MessageReceived(request: .make(), conversation: conversation, channel: .telegram, sender: sender, text: text, at: Date())))
+        bus.publish(.messageReceived(MessageReceived(request: request, conversation: conversation, channel: .telegram, sender: sender, text: text, at: Date())))
+        logger.debug("answering", metadata: ["request": "\(request)", "update": "\(update)", "chat": "\(chat.id)"])
         let events = assistant.reply(AssistantRequest(
-            conversation: conversation, channel: .telegram, userID: String(user), userName: sender, text: text,
+            id: request, conversation: conversation, channel: .telegram, userID: String(user), userName: sender, text: text,
             streaming: settings.features.streaming))
         let (result, outcome) = await streaming.deliver(events, preview: record?.previewMessage)
         if let result, result.hadErrors {
             // The user saw a short, friendly text; the details go to the error log.
-            bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "chat \(chat.id): \(result.errorDetails.joined(separator: "; "))", at: Date())))
+            bus.publish(.errorLogged(ErrorLogged(source: "telegram", message: "chat \(chat.id): \(result.errorDetails.joined(separator: "; "))", request: request, at: Date())))
         }
         return outcome
     }

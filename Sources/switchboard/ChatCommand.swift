@@ -92,14 +92,16 @@ struct ChatCommand: AsyncParsableCommand {
         if let provider, let configuration = settings.providers.first(where: { $0.name == provider.lowercased() }), !configuration.isConfigured {
             throw fail("\(provider) is not configured: \(configuration.apiKeyVariable ?? "its key") is not set", provider: provider, model: model)
         }
+        // The request's id, made at intake: `switchboard trace ID` tells its story.
+        let requestID = RequestID.make()
         let events: AsyncStream<AssistantEvent>
         if provider != nil || model != nil {
             // A provider or model chosen by hand goes straight to the Gateway, restricted to it;
             // the message meets the intake policy the Assistant applies otherwise.
-            let admitted = runtime.assistant.admit(text, conversation: conversationID)
+            let admitted = runtime.assistant.admit(text, conversation: conversationID, request: requestID)
             if let refusal = admitted.refusal { throw fail(refusal, provider: provider, model: model) }
             let request = GatewayRequest(
-                conversation: conversationID, messages: [.user(admitted.text)], priority: priority,
+                id: requestID, conversation: conversationID, messages: [.user(admitted.text)], priority: priority,
                 maxOutputTokens: Self.maxOutputTokens, streaming: !noStream && settings.features.streaming,
                 provider: provider?.lowercased(), model: model)
             let gateway = runtime.gateway
@@ -119,7 +121,7 @@ struct ChatCommand: AsyncParsableCommand {
             }
         } else {
             events = runtime.assistant.reply(AssistantRequest(
-                conversation: conversationID, channel: .cli, userName: "cli", text: text, persona: chosenPersona,
+                id: requestID, conversation: conversationID, channel: .cli, userName: "cli", text: text, persona: chosenPersona,
                 history: conversation == nil ? [] : nil, priority: priority,
                 streaming: !noStream && settings.features.streaming, maxOutputTokens: Self.maxOutputTokens))
         }
@@ -142,12 +144,12 @@ struct ChatCommand: AsyncParsableCommand {
         runtime.gateway.flushWrites()
         guard let result, !result.hadErrors else {
             if !json && printed { Self.write("\n") }
-            throw fail(result?.errorDetails.joined(separator: "; ") ?? "no answer", provider: provider, model: model)
+            throw fail(result?.errorDetails.joined(separator: "; ") ?? "no answer", provider: provider, model: model, request: requestID)
         }
         let summary = ChatSummary(
             provider: result.provider, model: result.modelUsed, usage: result.usage, cost: result.costEstimate, costKnown: result.costKnown,
             firstToken: noStream || !settings.features.streaming ? nil : result.timeToFirstToken, total: result.latency, isDemo: result.isDemo,
-            fromCache: result.fromCache, personality: result.personalityApplied)
+            fromCache: result.fromCache, personality: result.personalityApplied, request: requestID)
         if !result.costKnown {
             FileHandle.standardError.write(Data("warning: \(result.modelUsed) is not in the model catalog: its cost is not counted; add it with SWITCHBOARD_MODELS_FILE\n".utf8))
         }
@@ -178,16 +180,17 @@ struct ChatCommand: AsyncParsableCommand {
     }
 
     /// Reports a failure (one line on stderr, or the JSON object) and returns the exit code to throw.
-    private func fail(_ reason: String, provider: String?, model: String?, partial: String = "") -> ExitCode {
+    private func fail(_ reason: String, provider: String?, model: String?, partial: String = "", request: RequestID? = nil) -> ExitCode {
         if json {
             let object: [String: Any] = [
                 "response_content": partial, "model_used": model ?? NSNull(), "provider": provider ?? NSNull(),
                 "usage": NSNull(), "cost_estimate": 0, "had_errors": true, "error_details": Redactor.shared.scrub(reason),
+                "request_id": request?.rawValue ?? NSNull(),
             ]
             try? printJSON(object)  // stdout is gone: the exit code still says it failed
             return ExitCode(1)
         }
-        return CleanExit.failure(reason)
+        return CleanExit.failure(request.map { "\(reason) (request \($0))" } ?? reason)
     }
 
     private static func write(_ text: String) {
@@ -207,6 +210,7 @@ struct ChatSummary {
     var isDemo: Bool
     var fromCache: Bool = false
     var personality: String?
+    var request: RequestID
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -216,7 +220,7 @@ struct ChatSummary {
         let tokens = "\(usage.promptTokens) in / \(usage.outputTokens) out tokens\(usage.isEstimated ? " (estimated)" : "")"
         let price = fromCache ? "$0 (from cache)" : costKnown ? String(format: "$%.6f", cost) : "cost unknown"
         let ttft = firstToken.map { String(format: "first token %.2f s", Self.seconds($0)) } ?? "not streamed"
-        return [isDemo ? "\(provider) (offline demo)" : provider, model, tokens, price, ttft, String(format: "total %.2f s", Self.seconds(total))].joined(separator: " · ")
+        return [isDemo ? "\(provider) (offline demo)" : provider, model, tokens, price, ttft, String(format: "total %.2f s", Self.seconds(total)), "request \(request)"].joined(separator: " · ")
     }
 
     func json(answer: String) -> [String: Any] {
@@ -238,6 +242,7 @@ struct ChatSummary {
             "demo": isDemo,
             "from_cache": fromCache,
             "personality_applied": personality ?? NSNull(),
+            "request_id": request.rawValue,
         ]
     }
 }

@@ -22,6 +22,7 @@ struct Switchboard: AsyncParsableCommand {
             RunCommand.self,
             SecretsCommand.self,
             StatsCommand.self,
+            TraceCommand.self,
             TokensCommand.self,
         ]
     )

@@ -23,7 +23,7 @@ import TestSupport
         let path = directory.file("nested/deeper/switchboard.sqlite3")
         let store = try SQLiteStore(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order", "v7-telegram-attempts-and-delivery", "v8-budget-reservations", "v9-facts-through"])
+        #expect(try store.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order", "v7-telegram-attempts-and-delivery", "v8-budget-reservations", "v9-facts-through", "v10-request-ids"])
         let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let synchronous = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
@@ -79,7 +79,7 @@ import TestSupport
             }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "v9-facts-through")
+        #expect(try store.appliedMigrations().last == "v10-request-ids")
         let keys = try store.cachedKeys(now: created)
         #expect(keys.map(\.key) == ["k1", "k2"], "soonest to expire first")
         #expect(try store.cachedResponse(key: "k2", expiresAt: keys[1].expiresAt)?.text == "answer k2")
@@ -94,7 +94,7 @@ import TestSupport
         try SQLiteStore(path: path).saveProviderOverrides(ProviderOverrides(enabled: false, dailyQuotaUSD: 5), for: "openai")
         let reopened = try SQLiteStore(path: path)
         #expect(try reopened.providerOverrides()["openai"] == ProviderOverrides(enabled: false, dailyQuotaUSD: 5))
-        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order", "v7-telegram-attempts-and-delivery", "v8-budget-reservations", "v9-facts-through"])
+        #expect(try reopened.appliedMigrations() == ["v1-initial", "v2-circuit-state", "v3-conversation-analytics", "v4-telegram-inbox", "v5-usage-by-time-only", "v6-cache-entries-in-save-order", "v7-telegram-attempts-and-delivery", "v8-budget-reservations", "v9-facts-through", "v10-request-ids"])
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {

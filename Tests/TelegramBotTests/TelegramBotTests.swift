@@ -154,6 +154,28 @@ final class BotHarness: Sendable {
         #expect(try bot.store.pendingUpdates().isEmpty)
     }
 
+    /// One request id from intake to delivery: the update's `messageReceived`, the usage row,
+    /// `responseCompleted` and the processed update all carry the same one.
+    @Test func oneRequestIdFollowsAnUpdateFromIntakeToDelivery() async throws {
+        let h = try BotHarness()
+        let (bot, gateway, bus) = try h.makeStack()
+        let events = bus.subscribe(capacity: 1_000)
+        let running = Task { try await bot.run() }
+        defer { running.cancel() }
+        h.telegram.sendUpdate(text: "trace me", chatID: 15, userID: 15)
+        await h.waitFor("the answer") { h.telegram.sent.contains { $0.chatID == 15 } }
+        await bot.waitUntilIdle(within: .seconds(10))
+        gateway.flushWrites()
+        let seen = events.drain()
+        let received = seen.compactMap { if case .messageReceived(let event) = $0 { event.request } else { nil } }
+        let completed = seen.compactMap { if case .responseCompleted(let event) = $0 { event.request } else { nil } }
+        let request = try #require(received.first)
+        #expect(received == [request] && completed == [request])
+        #expect(try bot.store.usage(ofRequest: request.rawValue).map(\.outcome) == [.ok])
+        let delivery = try #require(try bot.store.telegramDelivery(ofRequest: request.rawValue))
+        #expect(delivery.processedAt != nil && delivery.deliveredParts == 1)
+    }
+
     @Test func groupsAreAnsweredOnlyWhenAddressed() async throws {
         let h = try BotHarness()
         let bot = try h.makeBot()
