@@ -127,7 +127,7 @@ extension Gateway {
         case .setQuota(let provider, let window, let usd):
             try setQuota(provider, window: window, usd: usd)
             return String(format: "%@ %@ quota $%.2f", provider, window.rawValue, usd)
-        case .sendTestMessage, .resetConversation, .setPersona:
+        case .resetConversation, .setPersona:
             return nil
         }
     }

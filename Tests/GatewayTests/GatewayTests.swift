@@ -286,7 +286,7 @@ import TestSupport
         #expect(decision.reason.contains("pinned claude-haiku-4-5 unavailable: anthropic disabled by the operator"))
         #expect(try h.gateway.apply(.setQuota(provider: "openai", window: .hourly, usd: 3)) == "openai hourly quota $3.00")
         #expect(h.gateway.ledger.limits.hourly("openai") == 3)
-        #expect(try h.gateway.apply(.sendTestMessage("hi")) == nil)
+        #expect(try h.gateway.apply(.resetConversation(.console)) == nil, "a conversation command is the Assistant's")
         #expect(throws: ControlError.self) { try h.gateway.apply(.switchModel("nope")) }
     }
 }
