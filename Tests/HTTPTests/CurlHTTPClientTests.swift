@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -160,12 +161,11 @@ import TestSupport
             disconnected.open()
         }
         let response = try await client.execute(HTTPRequest(url: server.baseURL + "/"))
+        let received = Mutex(0)
         let consumer = Task {
-            var count = 0
-            for try await _ in response.body { count += 1 }
-            return count
+            for try await _ in response.body { received.withLock { $0 += 1 } }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(await waitUntil { received.withLock { $0 } > 0 }, "the stream is flowing")
         consumer.cancel()
         _ = await consumer.result
         // The server notices the closed connection (a write fails): the transfer was aborted.

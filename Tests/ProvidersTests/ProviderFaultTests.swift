@@ -141,12 +141,12 @@ import TestSupport
 
     @Test(arguments: wires)
     func cancellingTheConsumerCancelsTheRequest(wire: FakeLLMServer.Wire) async throws {
-        // 40 s of answer: the cancel comes long before its end even when a loaded machine stalls
-        // the 100 ms pause for seconds (CI runs every suite at once on two cores).
+        // 40 s of answer: the cancel, sent once the request reached the server, comes long before
+        // its end even when a loaded machine stalls the test for seconds.
         let fake = try FakeLLMServer(wire, defaultScript: FakeLLMScript(text: String(repeating: "word ", count: 2_000), pace: .milliseconds(20)))
         let provider = H.provider(fake)
         let task = Task { try await H.run(provider) }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await waitUntil { fake.requests.count == 1 }, "the request is under way")
         task.cancel()
         // A cancelled iteration either ends early or throws `cancelled`; it never completes.
         switch await task.result {

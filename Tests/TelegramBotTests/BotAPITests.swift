@@ -28,7 +28,7 @@ import TestSupport
         let fake = try FakeTelegramServer()
         let api = api(fake)
         async let updates = api.getUpdates(offset: nil, timeout: 20)
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await waitUntil { fake.calledMethods.contains("getUpdates") }, "the long poll waits at the server")
         fake.sendUpdate(text: "hello", chatID: 5, userID: 5, username: "ana")
         let received = try await updates.updates.map(\.update)
         #expect(received.map { $0.message?.text } == ["hello"])
