@@ -36,14 +36,17 @@ public enum ConsoleRenderer {
 
     static func topLine(_ state: ConsoleState, _ buffer: inout Buffer) {
         let global = state.snapshot.spend.first { $0.provider == nil }
-        let parts = [
+        var parts = [
             "Switchboard", "up \(duration(state.now.timeIntervalSince(state.startedAt)))", "telegram: \(state.snapshot.telegram)",
-            state.snapshot.demoMode ? "demo mode (no provider key)" : "live",
+            state.snapshot.demoMode ? (state.width >= 100 ? "demo mode (no provider key)" : "demo mode") : "live",
             String(format: "today $%.2f of $%.2f", state.snapshot.todaySpend, global?.limit ?? 0),
             "\(state.alerts.count) alert\(state.alerts.count == 1 ? "" : "s")",
         ]
+        // Too narrow for all: whole parts go, the least telling first (uptime, then Telegram's
+        // state), so no figure is ever cut in half and "? help" keeps its place.
+        for dropped in [1, 1] where DisplayWidth.of(" " + parts.joined(separator: " ── ")) > state.width - 8 { parts.remove(at: dropped) }
         buffer.fill(x: 0, y: 0, width: state.width, height: 1, style: CellStyle(.title, background: .selectionBackground))
-        buffer.put(" " + parts.joined(separator: " ── "), x: 0, y: 0, style: CellStyle(.title, background: .selectionBackground, bold: true))
+        buffer.put(" " + parts.joined(separator: " ── "), x: 0, y: 0, style: CellStyle(.title, background: .selectionBackground, bold: true), maxWidth: state.width - 8)
         buffer.put("? help ", x: state.width - 7, y: 0, style: CellStyle(.title, background: .selectionBackground))
     }
 
@@ -217,7 +220,7 @@ public enum ConsoleRenderer {
         for (index, error) in errors.prefix(height - 2).enumerated() {
             let line = "\(clock(error.at)) \(error.source) \(error.message)"
             let highlighted = state.focus == .errors && index == selected
-            buffer.put(line, x: x + 1, y: y + 1 + index, style: highlighted ? CellStyle(.selectionForeground, background: .selectionBackground) : CellStyle(.critical), maxWidth: width - 2)
+            buffer.put(line, x: x + 2, y: y + 1 + index, style: highlighted ? CellStyle(.selectionForeground, background: .selectionBackground) : CellStyle(.critical), maxWidth: width - 4)
         }
         if errors.isEmpty { buffer.put("no errors", x: x + 2, y: y + 1, style: CellStyle(.muted), maxWidth: width - 4) }
     }

@@ -30,6 +30,44 @@ import Testing
         return state
     }
 
+    /// The whole 80×24 screen, line by line (as ratatui's `assert_buffer_lines` compares): a
+    /// panel a column off, a border that does not close, a figure cut in half fails here. At this
+    /// width the spend and cache panels give way, and the top line drops uptime and Telegram's
+    /// state whole rather than cutting "$150.00" (it showed "$150.? help" before).
+    @Test func theWholeSmallScreenIsExactlyThis() {
+        let expected = [
+            " Switchboard ── live ── today $4.82 of $150.00 ── 0 alerts               ? help ",
+            "┌ Providers · auto routing ────────────────────────────────────────────────────┐",
+            "│ ● openai       closed           412 ms                                       │",
+            "│ ● anthropic    closed           388 ms                                       │",
+            "│ ○ local        disabled                                                      │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "┌ Conversations (2) ───────────────────────────────────────────────────────────┐",
+            "│  tg:1 @ana                                claude-3-haiku          1m         │",
+            "│  console                                  gpt-4o-mini          3h12m $0.0004 │",
+            "│                                                                              │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "┌ Conversation ────────────────────────────────────────────────────────────────┐",
+            "│ select a conversation (Enter) or test-chat (c)                               │",
+            "│                                                                              │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "┌ Errors (1) ──────────────────────────────────────────────────────────────────┐",
+            "│ 14:00:00 openai 429 rate limited, retry in 2s                                │",
+            "│                                                                              │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "┌ Test chat (console) · c to type ─────────────────────────────────────────────┐",
+            "│ >                                                                            │",
+            "└──────────────────────────────────────────────────────────────────────────────┘",
+            "                                                                                ",
+            " Tab next panel  ↑↓ select  Enter open  : command  / filter  c chat  p pin mode…",
+        ]
+        let lines = ConsoleRenderer.render(Self.state(width: 80, height: 24)).lines
+        #expect(lines.count == expected.count)
+        for (row, (line, want)) in zip(lines, expected).enumerated() {
+            #expect(line == want, "row \(row)")
+        }
+    }
+
     @Test func theFullScreenShowsEveryPanel() {
         let lines = ConsoleRenderer.render(Self.state()).lines
         #expect(lines[0].hasPrefix(" Switchboard ── up 3h12m ── telegram: off ── live ── today $4.82 of $150.00 ── 0 alerts"))
