@@ -71,15 +71,13 @@ public struct AnthropicProvider: LLMProvider {
 
     public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
         let (head, bytes) = try await http.sendAndCollect(httpRequest(request, stream: false))
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let content = object["content"] as? [[String: Any]]
-        else {
+        guard let message = Wire.decode(AnthropicEvent.self, from: bytes), let content = message.content else {
             throw ProviderError(.malformedResponse, provider: name, status: head.status, message: "expected a message, got: \(OpenAIProvider.excerpt(bytes))")
         }
-        let text = content.compactMap { $0["type"] as? String == "text" ? $0["text"] as? String : nil }.joined()
+        let text = content.compactMap { $0.type == "text" ? $0.text : nil }.joined()
         var usage = AnthropicUsage()
-        usage.merge(object["usage"])
-        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage.tokenUsage(for: request, answer: text), stopReason: AnthropicStreamReader.stopReason(object["stop_reason"] as? String))
+        usage.merge(message.usage)
+        return ChatResponse(text: text, model: message.model ?? request.model, usage: usage.tokenUsage(for: request, answer: text), stopReason: AnthropicStreamReader.stopReason(message.stopReason))
     }
 }
 
@@ -89,17 +87,20 @@ struct AnthropicUsage {
     /// A count that was not a whole number: the usage is estimated instead.
     var unreadable = false
 
-    /// Takes every count present in `value` (later values replace earlier ones: they are cumulative).
-    mutating func merge(_ value: Any?) {
-        guard let usage = value as? [String: Any] else { return }
-        do throws(UsageCount.Unreadable) {
-            if let value = try UsageCount.read("input_tokens", in: usage) { input = value }
-            if let value = try UsageCount.read("output_tokens", in: usage) { output = value }
-            if let value = try UsageCount.read("cache_read_input_tokens", in: usage) { cacheRead = value }
-            if let value = try UsageCount.read("cache_creation_input_tokens", in: usage) { cacheWrite = value }
-        } catch {
-            unreadable = true
+    /// Takes every count present in `usage` (later values replace earlier ones: they are cumulative).
+    mutating func merge(_ usage: AnthropicEvent.Usage?) {
+        guard let usage else { return }
+        func take(_ count: WireCount?, into value: inout Int) {
+            switch count {
+            case .count(let reported)?: value = reported
+            case .unreadable?: unreadable = true
+            case nil: break
+            }
         }
+        take(usage.input, into: &input)
+        take(usage.output, into: &output)
+        take(usage.cacheRead, into: &cacheRead)
+        take(usage.cacheWrite, into: &cacheWrite)
     }
 
     /// The usage of `request` answered with `answer`: as reported, or estimated when unreadable.
@@ -123,24 +124,25 @@ struct AnthropicStreamReader {
         var text = ""
 
         try await http.readEvents(of: response) { event throws(ProviderError) -> Bool in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
-                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
+            let bytes = Array(event.data.utf8)
+            guard let decoded = Wire.decode(AnthropicEvent.self, from: bytes) else {
+                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(bytes))")
             }
-            switch object["type"] as? String ?? event.event {
+            switch decoded.type ?? event.event {
             case "message_start":
-                usage.merge((object["message"] as? [String: Any])?["usage"])
+                usage.merge(decoded.message?.usage)
             case "content_block_delta":
-                if let delta = object["delta"] as? [String: Any], delta["type"] as? String == "text_delta", let piece = delta["text"] as? String, !piece.isEmpty {
+                if let delta = decoded.delta, delta.type == "text_delta", let piece = delta.text, !piece.isEmpty {
                     text += piece
                     continuation.yield(.delta(piece))
                 }
             case "message_delta":
-                usage.merge(object["usage"])
-                if let reason = (object["delta"] as? [String: Any])?["stop_reason"] as? String { stopReason = Self.stopReason(reason) }
+                usage.merge(decoded.usage)
+                if let reason = decoded.delta?.stopReason { stopReason = Self.stopReason(reason) }
             case "message_stop":
                 stopped = true
             case "error":
-                let body = ProviderErrorBody(object)
+                let body = ProviderErrorBody(bytes)
                 throw ProviderError(ProviderError.streamErrorCode(type: body.type), provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
             default:
                 break  // ping, content_block_start/stop, and event types added later.

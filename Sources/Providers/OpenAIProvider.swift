@@ -61,15 +61,12 @@ public struct OpenAIProvider: LLMProvider {
 
     public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
         let (head, bytes) = try await http.sendAndCollect(httpRequest(request, stream: false))
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let choices = object["choices"] as? [[String: Any]], let first = choices.first,
-            let message = first["message"] as? [String: Any]
-        else {
+        guard let completion = Wire.decode(OpenAICompletion.self, from: bytes), let first = completion.choices?.first, let message = first.message else {
             throw ProviderError(.malformedResponse, provider: name, status: head.status, message: "expected a chat completion, got: \(Self.excerpt(bytes))")
         }
-        let text = message["content"] as? String ?? ""
-        let usage = OpenAIStreamReader.usage(object["usage"]) ?? TokenUsage.estimated(for: request, answer: text)
-        return ChatResponse(text: text, model: object["model"] as? String ?? request.model, usage: usage, stopReason: OpenAIStreamReader.stopReason(first["finish_reason"] as? String))
+        let text = message.content ?? ""
+        let usage = completion.usage?.tokenUsage ?? TokenUsage.estimated(for: request, answer: text)
+        return ChatResponse(text: text, model: completion.model ?? request.model, usage: usage, stopReason: OpenAIStreamReader.stopReason(first.finishReason))
     }
 
     static func excerpt(_ bytes: [UInt8]) -> String {
@@ -94,20 +91,21 @@ struct OpenAIStreamReader {
                 done = true
                 return true
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else {
-                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(Array(event.data.utf8)))")
+            let bytes = Array(event.data.utf8)
+            guard let chunk = Wire.decode(OpenAICompletion.self, from: bytes) else {
+                throw ProviderError(.malformedResponse, provider: provider, message: "unreadable stream event: \(OpenAIProvider.excerpt(bytes))")
             }
-            if object["error"] != nil {
-                let body = ProviderErrorBody(object)
+            if chunk.error != nil {
+                let body = ProviderErrorBody(bytes)
                 throw ProviderError(ProviderError.streamErrorCode(type: body.type ?? body.code), provider: provider, message: body.message.isEmpty ? "error in the stream" : body.message)
             }
-            if let parsed = Self.usage(object["usage"]) { usage = parsed }
-            for choice in object["choices"] as? [[String: Any]] ?? [] {
-                if let delta = choice["delta"] as? [String: Any], let content = delta["content"] as? String, !content.isEmpty {
+            if let parsed = chunk.usage?.tokenUsage { usage = parsed }
+            for choice in chunk.choices ?? [] {
+                if let content = choice.delta?.content, !content.isEmpty {
                     text += content
                     continuation.yield(.delta(content))
                 }
-                if let reason = choice["finish_reason"] as? String { stopReason = Self.stopReason(reason) }
+                if let reason = choice.finishReason { stopReason = Self.stopReason(reason) }
             }
             return false
         }
@@ -116,19 +114,6 @@ struct OpenAIStreamReader {
         }
         let final = usage ?? TokenUsage.estimated(for: request, answer: text)
         continuation.yield(.finished(usage: final, stopReason: stopReason))
-    }
-
-    /// The usage reported, `nil` when there is none or it is unreadable (the caller estimates).
-    static func usage(_ value: Any?) -> TokenUsage? {
-        guard let usage = value as? [String: Any] else { return nil }
-        do throws(UsageCount.Unreadable) {
-            guard let prompt = try UsageCount.read("prompt_tokens", in: usage) else { return nil }
-            let details = usage["prompt_tokens_details"] as? [String: Any] ?? [:]
-            let cached = try UsageCount.read("cached_tokens", in: details) ?? 0
-            return TokenUsage(promptTokens: prompt, outputTokens: try UsageCount.read("completion_tokens", in: usage) ?? 0, cacheReadTokens: cached)
-        } catch {
-            return nil
-        }
     }
 
     static func stopReason(_ reason: String?) -> StopReason {

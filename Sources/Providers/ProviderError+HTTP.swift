@@ -38,12 +38,11 @@ extension ProviderError {
     /// `{"type": "error", …}` with status 200), or nil when the body is not an error object.
     init?(embeddedIn body: [UInt8], status: Int, provider: String) {
         // Not JSON is not an error object: nil, and the caller says what it got instead.
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            object["error"] != nil || object["type"] as? String == "error",
-            object["choices"] == nil, object["content"] == nil
+        guard let envelope = Wire.decode(ErrorEnvelope.self, from: body),
+            envelope.hasError || envelope.type == "error", !envelope.hasChoices, !envelope.hasContent
         else { return nil }
-        var parsed = ProviderErrorBody(object)
-        if let text = object["error"] as? String { parsed.message = text }
+        var parsed = ProviderErrorBody(envelope)
+        if let text = envelope.errorText { parsed.message = text }
         let kind = parsed.code ?? parsed.type
         let code: Code =
             switch kind {
@@ -97,20 +96,16 @@ struct ProviderErrorBody {
     var code: String?
 
     init(_ bytes: [UInt8]) {
-        if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
-            self.init(object)
+        if let envelope = Wire.decode(ErrorEnvelope.self, from: bytes) {
+            self.init(envelope)
         } else {
             // Not JSON (an HTML error page, say): keep a short, printable excerpt.
             self.init(message: String(decoding: bytes.prefix(200), as: UTF8.self).filter { !$0.isNewline }, type: nil, code: nil)
         }
     }
 
-    init(_ object: [String: Any]) {
-        let error = object["error"] as? [String: Any] ?? object
-        self.init(
-            message: error["message"] as? String ?? "",
-            type: error["type"] as? String,
-            code: (error["code"] as? String) ?? (error["code"] as? Int).map(String.init))
+    init(_ envelope: ErrorEnvelope) {
+        self.init(message: envelope.fields.message ?? "", type: envelope.fields.type, code: envelope.fields.code)
     }
 
     init(message: String, type: String?, code: String?) {

@@ -103,6 +103,19 @@ import TestSupport
         #expect(result.costUSD > 0 && result.costUSD <= Self.mostARequestCosts)
     }
 
+    /// Anthropic's counts arrive in two events; one that is not a whole number makes the usage estimated.
+    @Test(arguments: [
+        #"{"input_tokens": 12.5, "output_tokens": 7}"#,
+        #"{"input_tokens": 12, "output_tokens": "7"}"#,
+        #"{"input_tokens": 12, "output_tokens": 7, "cache_read_input_tokens": 1e30}"#,
+    ])
+    func nonIntegerAnthropicCountsAreEstimated(_ usage: String) async throws {
+        let h = try GatewayHarness(anthropic: FakeLLMScript(text: "Fine.", rawUsage: usage), environment: ["LLM_PREFERRED_PROVIDER": "anthropic"])
+        let result = try #require(h.result(await h.run(h.request())))
+        #expect(!result.hadErrors && result.provider == "anthropic")
+        #expect(result.usage.isEstimated && result.usage.promptTokens > 0 && result.usage.outputTokens > 0)
+    }
+
     @Test func anthropicIntMaxCachedCountsDoNotTrapOrOverbill() async throws {
         let h = try GatewayHarness(
             anthropic: FakeLLMScript(text: "Fine.", rawUsage: #"{"input_tokens": 9223372036854775807, "output_tokens": 9223372036854775807, "cache_read_input_tokens": 9223372036854775807, "cache_creation_input_tokens": -3}"#),
